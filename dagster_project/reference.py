@@ -1,0 +1,35 @@
+"""Reference data read from the versioned seed files: register of bodies, services catalogue,
+indicator dictionary. The same files dbt loads as seeds, so there is one copy of each fact."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster_project.settings import REFERENCE_DIR
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class Reference:
+    bodies: list[dict[str, str]]
+    services: list[dict[str, str]]
+    indicators: list[dict[str, str]]
+
+    @property
+    def body_sector(self) -> dict[str, str]:
+        return {b["body_code"]: b["sector"] for b in self.bodies}
+
+
+def load_reference(folder: Path = REFERENCE_DIR) -> Reference:
+    """Load the register, catalogue and indicator dictionary from a reference folder."""
+    return Reference(
+        bodies=_read_csv(folder / "bodies.csv"),
+        services=_read_csv(folder / "services.csv"),
+        indicators=_read_csv(folder / "indicator_dictionary.csv"),
+    )

@@ -1,0 +1,82 @@
+"""Where things live. One data root holds everything the platform writes.
+
+The data root is ``./data`` unless ``DIGITAL_PROGRESS_DATA`` names another folder. Reference data
+(register of bodies, services catalogue, indicator dictionary) is versioned in the repo as dbt seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
+DATA_ROOT_ENV = "DIGITAL_PROGRESS_DATA"
+
+
+def default_data_root() -> Path:
+    """The data root from the environment, else ./data, always absolute (dbt-duckdb needs that)."""
+    return Path(os.environ.get(DATA_ROOT_ENV) or "data").expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Every folder and file under one data root."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def evidence(self) -> Path:
+        return self.exports / "evidence"
+
+    @property
+    def extracts(self) -> Path:
+        return self.exports / "extracts"
+
+    @property
+    def open_data(self) -> Path:
+        return self.exports / "open-data"
+
+    def ensure(self) -> DataPaths:
+        for folder in (self.landing, self.quarantine, self.exports):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def _print_summary() -> None:
+    paths = DataPaths(default_data_root())
+    print("Outputs:")
+    print(f"  warehouse      {paths.warehouse}")
+    print(f"  league table   {paths.open_data / 'league_table.csv'}")
+    print(f"  extracts       {paths.extracts}/<body_code>/")
+    print(f"  evidence site  {paths.evidence}  (cd there; npm install; npm run build)")
+    quarantined = sorted(p.name for p in paths.quarantine.glob("*") if p.suffix == ".csv")
+    print(f"  quarantine     {paths.quarantine}  ({len(quarantined)} rejected file(s))")
+    for name in quarantined:
+        print(f"                 - {name} (report: {name}.report.txt)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--summary", action="store_true", help="print where the outputs are")
+    if parser.parse_args().summary:
+        _print_summary()

@@ -1,0 +1,13 @@
+-- Per body and month: the sums and counts every indicator is built from.
+select
+    body_code,
+    period_month,
+    count(*) as services_reported,
+    count(*) filter (where available_online) as services_available_online,
+    count(*) filter (where digital_by_default) as services_digital_by_default,
+    sum(transactions_total) as transactions_total,
+    sum(transactions_online) as transactions_online,
+    sum(letters_posted) as letters_posted,
+    sum(digital_notifications) as digital_notifications
+from {{ ref('int_submissions_current') }}
+group by body_code, period_month

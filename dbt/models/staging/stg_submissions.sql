@@ -1,0 +1,17 @@
+-- One row per accepted submission row, every version kept; period as the first day of its month.
+select
+    load_sequence,
+    file_name,
+    content_hash,
+    loaded_at,
+    row_number as source_row,
+    body_code,
+    cast(strptime(period || '-01', '%Y-%m-%d') as date) as period_month,
+    service_code,
+    transactions_total,
+    transactions_online,
+    available_online,
+    digital_by_default,
+    letters_posted,
+    digital_notifications
+from {{ source('raw', 'submissions') }}
