@@ -13,8 +13,7 @@ with headline as (
 
 long as (
     unpivot headline
-    on online_take_up, online_availability, digital_by_default_rate, letters_per_1000,
-       digital_contact_share
+    on {{ indicator_codes() | join(', ') }}
     into name indicator_code value indicator_value
 ),
 
