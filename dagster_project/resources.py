@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -34,8 +35,14 @@ class PlatformSettings(dg.ConfigurableResource):
         }
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv's), so PATH need not include the venv."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
 def build_resources(settings: PlatformSettings | None = None) -> dict[str, object]:
     return {
         "settings": settings or PlatformSettings(),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

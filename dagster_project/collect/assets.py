@@ -1,6 +1,5 @@
 """Dagster assets of the collect stage: the landing zone into the warehouse's raw schema."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 

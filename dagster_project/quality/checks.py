@@ -1,17 +1,18 @@
 """Great Expectations suites as Dagster asset checks. Blocking: if the league table fails its
 suite, nothing downstream (the publications) runs in that job."""
 
-from __future__ import annotations
 
 import dagster as dg
 import duckdb
+from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.resources import PlatformSettings
+from dagster_project.transform.assets import warehouse_models
 from expectations.runner import run_suite
 
 
 @dg.asset_check(
-    asset=dg.AssetKey(["league_table"]),
+    asset=get_asset_key_for_model([warehouse_models], "league_table"),
     blocking=True,
     description="Great Expectations suite expectations/league_table.json on marts.league_table.",
 )

@@ -1,0 +1,188 @@
+"""Deterministic demo submissions: a monthly CSV per registered body in the data contract.
+
+Realistic shapes, not real figures: volumes scale with population, online take-up rises at a
+pace of each body's own, services go online and then digital by default over time, letters fall
+as digital notifications rise, demand is seasonal, a few months are missing, one body never
+reports, one month is resubmitted with corrections, and a few files carry the mistakes real
+returns carry (so the quarantine has something to show). The same arguments give the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import random
+from dataclasses import dataclass
+from datetime import date
+
+from dagster_project.collect.contract import COLUMN_NAMES
+from dagster_project.reference import Reference, load_reference
+from dagster_project.settings import DataPaths, default_data_root
+
+DEFAULT_END = "2026-09"
+DEFAULT_MONTHS = 24
+# One body that never reports, so the outputs show how a body with no data looks.
+SILENT_BODY = "W18000003"
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """How one service of one body evolves over the demo period."""
+
+    monthly_per_1000: float  # transactions a month per 1,000 people served
+    online_from: int  # month index when it can first be completed online
+    default_from: int  # month index when online becomes the default route (may be never)
+    base_take_up: float
+    pace: float  # take-up gained per month once online
+    letters_per_transaction: float
+    reports_channels: bool
+
+
+def month_list(end: str, months: int) -> list[str]:
+    year, month = (int(part) for part in end.split("-"))
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
+
+
+def _plan(rng: random.Random, months: int, body_pace: float) -> ServicePlan:
+    online_from = rng.choice([0, 0, 0, rng.randrange(months), months + 12])
+    default_from = online_from + rng.choice([3, 8, 14, 30, 60])
+    return ServicePlan(
+        monthly_per_1000=rng.uniform(0.5, 25.0),
+        online_from=online_from,
+        default_from=default_from,
+        base_take_up=rng.uniform(0.15, 0.55),
+        pace=body_pace * rng.uniform(0.6, 1.4),
+        letters_per_transaction=rng.uniform(0.3, 1.5),
+        reports_channels=rng.random() < 0.7,
+    )
+
+
+def _service_row(body: dict, service: str, period: str, index: int, plan: ServicePlan,
+                 rng: random.Random) -> dict[str, str]:
+    month = int(period[5:])
+    # Demand peaks in spring (council tax, school admissions) and dips at Christmas.
+    season = 1 + 0.15 * math.sin(2 * math.pi * (month - 2) / 12) - (0.12 if month == 12 else 0)
+    total = round(int(body["population"]) / 1000 * plan.monthly_per_1000 * season
+                  * rng.uniform(0.92, 1.08))
+    available = index >= plan.online_from
+    take_up = min(0.97, plan.base_take_up + plan.pace * (index - plan.online_from)) if available else 0
+    online = min(total, round(total * take_up * rng.uniform(0.97, 1.03)))
+    by_default = available and index >= plan.default_from
+    letters = round(total * plan.letters_per_transaction * max(0.05, 1 - 0.03 * index)
+                    * (0.6 if by_default else 1.0))
+    notifications = round(total * 1.2 * take_up + letters * 0.1 * index / 12)
+    row = dict.fromkeys(COLUMN_NAMES, "")
+    row.update(
+        body_code=body["body_code"], period=period, service_code=service,
+        transactions_total=str(total), transactions_online=str(online),
+        available_online="yes" if available else "no",
+        digital_by_default="yes" if by_default else "no",
+        letters_posted=str(letters), digital_notifications=str(notifications),
+    )
+    if plan.reports_channels:
+        rest = total - online
+        phone = round(rest * 0.55)
+        face = round(rest * 0.25)
+        paper = round(rest * 0.15)
+        row.update(transactions_phone=str(phone), transactions_face_to_face=str(face),
+                   transactions_paper=str(paper), transactions_other=str(rest - phone - face - paper))
+    if index == plan.online_from and index > 0:
+        row["notes"] = "Gwasanaeth newydd ar-lein / new online service"
+    return row
+
+
+def _to_csv(rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMN_NAMES, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def demo_submissions(reference: Reference, end: str = DEFAULT_END,
+                     months: int = DEFAULT_MONTHS, seed: str = "wales") -> dict[str, bytes]:
+    """Every demo file, by path relative to landing/: `<body_code>/<body_code>_<YYYY-MM>.csv`."""
+    periods = month_list(end, months)
+    services_by_sector: dict[str, list[str]] = {}
+    for service in reference.services:
+        services_by_sector.setdefault(service["sector"], []).append(service["service_code"])
+    files: dict[str, bytes] = {}
+    for body in reference.bodies:
+        code = body["body_code"]
+        if code == SILENT_BODY:
+            continue
+        rng = random.Random(f"{seed}:{code}")
+        body_pace = rng.uniform(0.002, 0.02)
+        plans = {s: _plan(rng, months, body_pace) for s in sorted(services_by_sector[body["sector"]])}
+        gap_start = rng.randrange(months) if rng.random() < 0.25 else None  # a run of late returns
+        for index, period in enumerate(periods):
+            if rng.random() < 0.03 or (gap_start is not None and gap_start <= index < gap_start + 3):
+                continue  # a missing return
+            rows = [_service_row(body, s, period, index, plan, rng) for s, plan in plans.items()
+                    if rng.random() > 0.04]  # now and then a service is left out of a return
+            files[f"{code}/{code}_{period}.csv"] = _to_csv(rows)
+    _add_resubmission_and_mistakes(files, periods)
+    return files
+
+
+def _add_resubmission_and_mistakes(files: dict[str, bytes], periods: list[str]) -> None:
+    """A corrected resubmission and three files with the mistakes real returns carry."""
+    names = sorted(files)
+    latest = periods[-1]
+
+    def edit(name: str, old: str, new: str, new_name: str | None = None) -> None:
+        text = files[name].decode("utf-8")
+        files[new_name or name] = text.replace(old, new, 1).encode("utf-8")
+
+    def first_file(suffix: str, skip: int = 0) -> str:
+        return [n for n in names if n.endswith(suffix)][skip]
+
+    # Resubmission: the council sends last month again with one total corrected upwards.
+    original = first_file(f"_{latest}.csv")
+    first_row = files[original].decode("utf-8").splitlines()[1].split(",")
+    total, online = first_row[3], first_row[4]
+    corrected = ",".join([*first_row[:3], str(int(total) + 100), online, "", "", "", "",
+                          *first_row[9:]])
+    edit(original, ",".join(first_row), corrected, original.replace(".csv", "_v2.csv"))
+    # Mistakes: online above total; a month written in words; a service from another sector.
+    bad_online = first_file(f"_{periods[-2]}.csv", skip=3)
+    row = files[bad_online].decode("utf-8").splitlines()[1].split(",")
+    edit(bad_online, f",{row[3]},{row[4]},", f",{row[3]},{int(row[3]) + 7},")
+    bad_period = first_file(f"_{periods[-3]}.csv", skip=5)
+    month_name = date(int(periods[-3][:4]), int(periods[-3][5:]), 1).strftime("%B %Y")
+    edit(bad_period, periods[-3], month_name)
+    bad_service = first_file(f"_{periods[-4]}.csv", skip=7)
+    code = files[bad_service].decode("utf-8").splitlines()[1].split(",")[2]
+    edit(bad_service, f",{code},", ",hb_repeat_prescription," if not code.startswith("hb_")
+         else ",la_council_tax_payment,")
+
+
+def write_demo_submissions(paths: DataPaths, reference: Reference, **options) -> int:
+    files = demo_submissions(reference, **options)
+    for relative, data in files.items():
+        target = paths.landing / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return len(files)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--if-empty", action="store_true",
+                        help="do nothing when the landing zone already holds files")
+    parser.add_argument("--end", default=DEFAULT_END, help="last month, YYYY-MM")
+    parser.add_argument("--months", type=int, default=DEFAULT_MONTHS)
+    args = parser.parse_args(argv)
+    paths = DataPaths(default_data_root()).ensure()
+    if args.if_empty and any(p.is_file() for p in paths.landing.rglob("*")):
+        print(f"Landing zone {paths.landing} already holds files: no demo data generated.")
+        return
+    count = write_demo_submissions(paths, load_reference(), end=args.end, months=args.months)
+    print(f"Wrote {count} demo submission files to {paths.landing}")
+
+
+if __name__ == "__main__":
+    main()

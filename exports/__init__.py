@@ -1,0 +1,1 @@
+"""Publications: Jinja2 templates (templates/) and the code that renders them from the warehouse."""
