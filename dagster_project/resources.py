@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
-from dagster_project.settings import DBT_PROJECT_DIR, DataPaths, default_data_root
+from dagster_project.settings import (
+    DBT_PROJECT_DIR,
+    PUBLICATION_PERIOD_ENV,
+    DataPaths,
+    default_data_root,
+)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is re-parsed on load; `make run` and `make test` parse first.
@@ -17,21 +23,24 @@ dbt_project.prepare_if_dev()
 
 class PlatformSettings(dg.ConfigurableResource):
     """The data root (default: $DIGITAL_PROGRESS_DATA, else ./data) and the publication month
-    (YYYY-MM; empty means the latest month with accepted data)."""
+    (YYYY-MM; default: $DIGITAL_PROGRESS_PERIOD, else the latest month with accepted data)."""
 
     data_root: str = ""
     publication_period: str = ""
 
     @property
     def paths(self) -> DataPaths:
-        root = Path(self.data_root).expanduser().resolve() if self.data_root else default_data_root()
+        root = (
+            Path(self.data_root).expanduser().resolve() if self.data_root else default_data_root()
+        )
         return DataPaths(root)
 
     def dbt_vars(self) -> dict[str, str]:
         """The dbt vars that point dbt at this data root's warehouse."""
         return {
             "warehouse": str(self.paths.warehouse),
-            "publication_period": self.publication_period,
+            "publication_period": self.publication_period
+            or os.environ.get(PUBLICATION_PERIOD_ENV, ""),
         }
 
 

@@ -1,7 +1,7 @@
 """Where things live. One data root holds everything the platform writes.
 
-The data root is ``./data`` unless ``DIGITAL_PROGRESS_DATA`` names another folder. Reference data
-(register of bodies, services catalogue, indicator dictionary) is versioned in the repo as dbt seeds.
+The data root is ``./data`` unless ``DIGITAL_PROGRESS_DATA`` names another folder. Reference
+data (register of bodies, services catalogue, indicator dictionary) is versioned as dbt seeds.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
 DATA_ROOT_ENV = "DIGITAL_PROGRESS_DATA"
+PUBLICATION_PERIOD_ENV = "DIGITAL_PROGRESS_PERIOD"
 
 
 def default_data_root() -> Path:

@@ -54,8 +54,11 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict | None = None) ->
         .add_batch_definition_whole_dataframe("whole_table")
     )
     suite = context.suites.add(
-        gx.ExpectationSuite(name=definition["name"], expectations=definition["expectations"],
-                            meta=definition.get("meta", {}))
+        gx.ExpectationSuite(
+            name=definition["name"],
+            expectations=definition["expectations"],
+            meta=definition.get("meta", {}),
+        )
     )
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=suite)
@@ -69,12 +72,14 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict | None = None) ->
     for item in result.results:
         details = item.result or {}
         kwargs = item.expectation_config.kwargs
-        outcomes.append(ExpectationOutcome(
-            expectation=item.expectation_config.type,
-            column=str(kwargs.get("column") or kwargs.get("column_B") or ""),
-            success=bool(item.success),
-            unexpected_count=int(details.get("unexpected_count") or 0),
-            unexpected_rows=[int(i) for i in details.get("unexpected_index_list") or []],
-            unexpected_values=list(details.get("partial_unexpected_list") or []),
-        ))
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=item.expectation_config.type,
+                column=str(kwargs.get("column") or kwargs.get("column_B") or ""),
+                success=bool(item.success),
+                unexpected_count=int(details.get("unexpected_count") or 0),
+                unexpected_rows=[int(i) for i in details.get("unexpected_index_list") or []],
+                unexpected_values=list(details.get("partial_unexpected_list") or []),
+            )
+        )
     return SuiteOutcome(name, bool(result.success), outcomes)

@@ -30,24 +30,49 @@ BODY_CODE = re.compile(r"[A-Z0-9]+")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 LEAGUE_TABLE_COLUMNS = (
-    "body_code", "name_en", "name_cy", "sector", "period", "population", "months_reported",
-    "coverage", "online_take_up", "online_availability", "digital_by_default_rate",
-    "letters_per_1000", "digital_contact_share", "score", "sector_rank", "sector_ranked_bodies",
+    "body_code",
+    "name_en",
+    "name_cy",
+    "sector",
+    "period",
+    "population",
+    "months_reported",
+    "coverage",
+    "online_take_up",
+    "online_availability",
+    "digital_by_default_rate",
+    "letters_per_1000",
+    "digital_contact_share",
+    "score",
+    "sector_rank",
+    "sector_ranked_bodies",
 )
 EXTRACT_COLUMNS = (
-    "body_code", "period", "indicator_code", "indicator_name_en", "indicator_name_cy", "unit",
-    "polarity", "value", "sector_lower_quartile", "sector_median", "sector_upper_quartile",
+    "body_code",
+    "period",
+    "indicator_code",
+    "indicator_name_en",
+    "indicator_name_cy",
+    "unit",
+    "polarity",
+    "value",
+    "sector_lower_quartile",
+    "sector_median",
+    "sector_upper_quartile",
     "sector_bodies_with_value",
 )
 
 
 def template_environment() -> Environment:
-    """Jinja2 with square-bracket delimiters: Evidence pages use `{#each}` and `{...}` themselves."""
+    """Jinja2 with square-bracket delimiters: Evidence pages use `{#each}` and `{...}`."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
-        block_start_string="[%", block_end_string="%]",
-        variable_start_string="[[", variable_end_string="]]",
-        comment_start_string="[#", comment_end_string="#]",
+        block_start_string="[%",
+        block_end_string="%]",
+        variable_start_string="[[",
+        variable_end_string="]]",
+        comment_start_string="[#",
+        comment_end_string="#]",
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
@@ -93,14 +118,16 @@ def write_csv(path: Path, header: Sequence[str], cells: Iterable[Sequence[str]])
         writer.writerows(cells)
 
 
-def format_rows(rows: Iterable[dict], columns: Sequence[str],
-                decimals: dict[str, int]) -> list[list[str]]:
+def format_rows(
+    rows: Iterable[dict], columns: Sequence[str], decimals: dict[str, int]
+) -> list[list[str]]:
     return [[format_cell(row[c], decimals.get(c)) for c in columns] for row in rows]
 
 
 def registered_bodies(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    bodies = _rows(con, "select body_code, name_en, name_cy, sector from reference.bodies "
-                        "order by body_code")
+    bodies = _rows(
+        con, "select body_code, name_en, name_cy, sector from reference.bodies order by body_code"
+    )
     for body in bodies:
         # Body codes become folder names and URLs: only letters and digits may pass.
         if not BODY_CODE.fullmatch(body["body_code"]):
@@ -112,7 +139,9 @@ def indicator_dictionary(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _rows(con, "select * from reference.indicator_dictionary order by indicator_code")
 
 
-def publish_evidence_project(con: duckdb.DuckDBPyConnection, target: Path, version: str) -> list[Path]:
+def publish_evidence_project(
+    con: duckdb.DuckDBPyConnection, target: Path, version: str
+) -> list[Path]:
     """Render the Evidence project into `target`, keeping any node_modules a user installed."""
     indicators = indicator_dictionary(con)
     period = con.execute("select max(period) from marts.league_table").fetchone()[0]
@@ -121,8 +150,9 @@ def publish_evidence_project(con: duckdb.DuckDBPyConnection, target: Path, versi
         "bodies": registered_bodies(con),
         "indicators": indicators,
         "period": period,
-        "fraction_columns": "{[" + ", ".join(
-            f"'{i['indicator_code']}_pct'" for i in indicators if i["unit"] == "fraction") + "]}",
+        "fraction_columns": "{["
+        + ", ".join(f"'{i['indicator_code']}_pct'" for i in indicators if i["unit"] == "fraction")
+        + "]}",
     }
     for generated in ("pages", "sources"):
         shutil.rmtree(target / generated, ignore_errors=True)
@@ -143,7 +173,8 @@ def publish_evidence_project(con: duckdb.DuckDBPyConnection, target: Path, versi
     for name, sql in EVIDENCE_SOURCES.items():
         pq.write_table(con.execute(sql).to_arrow_table(), sources / f"{name}.parquet")
         (sources / f"{name}.sql").write_text(
-            f"select * from read_parquet('sources/warehouse/{name}.parquet')\n", encoding="utf-8")
+            f"select * from read_parquet('sources/warehouse/{name}.parquet')\n", encoding="utf-8"
+        )
         written += [sources / f"{name}.parquet", sources / f"{name}.sql"]
     return written
 
@@ -151,10 +182,13 @@ def publish_evidence_project(con: duckdb.DuckDBPyConnection, target: Path, versi
 def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]:
     """One folder per registered body with its indicators beside its sector's median."""
     decimals = column_decimals(indicator_dictionary(con))
-    all_rows = _rows(con, f"""
+    all_rows = _rows(
+        con,
+        f"""
         select {", ".join(EXTRACT_COLUMNS)}
         from marts.body_benchmarks
-        order by body_code, indicator_code""")
+        order by body_code, indicator_code""",
+    )
     by_body = {code: list(rows) for code, rows in groupby(all_rows, key=itemgetter("body_code"))}
     written = []
     for body in registered_bodies(con):
@@ -162,8 +196,9 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
         measures = ("value", "sector_lower_quartile", "sector_median", "sector_upper_quartile")
         # Each row's measures are published at the precision of its own indicator.
         cells = [
-            format_rows([row], EXTRACT_COLUMNS,
-                        dict.fromkeys(measures, decimals[row["indicator_code"]]))[0]
+            format_rows(
+                [row], EXTRACT_COLUMNS, dict.fromkeys(measures, decimals[row["indicator_code"]])
+            )[0]
             for row in rows
         ]
         path = target / body["body_code"] / f"{body['body_code']}_indicators.csv"
@@ -175,14 +210,21 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
 def publish_open_data(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]:
     """The league table and the indicator dictionary as open CSV."""
     indicators = indicator_dictionary(con)
-    rows = _rows(con, f"""
+    rows = _rows(
+        con,
+        f"""
         select {", ".join(LEAGUE_TABLE_COLUMNS)}
         from marts.league_table
-        order by sector, sector_rank nulls last, body_code""")
+        order by sector, sector_rank nulls last, body_code""",
+    )
     league = target / "league_table.csv"
-    write_csv(league, LEAGUE_TABLE_COLUMNS,
-              format_rows(rows, LEAGUE_TABLE_COLUMNS, column_decimals(indicators)))
+    write_csv(
+        league,
+        LEAGUE_TABLE_COLUMNS,
+        format_rows(rows, LEAGUE_TABLE_COLUMNS, column_decimals(indicators)),
+    )
     dictionary = target / "indicator_dictionary.csv"
-    write_csv(dictionary, list(indicators[0]),
-              format_rows(indicators, list(indicators[0]), {"weight": 2}))
+    write_csv(
+        dictionary, list(indicators[0]), format_rows(indicators, list(indicators[0]), {"weight": 2})
+    )
     return [league, dictionary]

@@ -1,6 +1,5 @@
 """Dagster assets of the collect stage: the landing zone into the warehouse's raw schema."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -19,10 +18,16 @@ from dagster_project.resources import PlatformSettings
         "one batch; a file with any error loads nothing and moves to quarantine/ with a report."
     ),
 )
-def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings) -> dg.MaterializeResult:
-    result = collect_landing_zone(settings.paths, load_reference(), datetime.now(UTC).replace(tzinfo=None))
+def submissions(
+    context: dg.AssetExecutionContext, settings: PlatformSettings
+) -> dg.MaterializeResult:
+    result = collect_landing_zone(
+        settings.paths, load_reference(), datetime.now(UTC).replace(tzinfo=None)
+    )
     for name, problems in result.rejected.items():
-        context.log.warning(f"Quarantined {name}: {len(problems)} problem(s); first: {problems[0].describe()}")
+        context.log.warning(
+            f"Quarantined {name}: {len(problems)} problem(s); first: {problems[0].describe()}"
+        )
     return dg.MaterializeResult(
         metadata={
             "files_accepted": len(result.accepted),

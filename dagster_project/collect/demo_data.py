@@ -60,35 +60,51 @@ def _plan(rng: random.Random, months: int, body_pace: float) -> ServicePlan:
     )
 
 
-def _service_row(body: dict, service: str, period: str, index: int, plan: ServicePlan,
-                 rng: random.Random) -> dict[str, str]:
+def _service_row(
+    body: dict, service: str, period: str, index: int, plan: ServicePlan, rng: random.Random
+) -> dict[str, str]:
     month = int(period[5:])
     # Demand peaks in spring (council tax, school admissions) and dips at Christmas.
     season = 1 + 0.15 * math.sin(2 * math.pi * (month - 2) / 12) - (0.12 if month == 12 else 0)
-    total = round(int(body["population"]) / 1000 * plan.monthly_per_1000 * season
-                  * rng.uniform(0.92, 1.08))
+    total = round(
+        int(body["population"]) / 1000 * plan.monthly_per_1000 * season * rng.uniform(0.92, 1.08)
+    )
     available = index >= plan.online_from
-    take_up = min(0.97, plan.base_take_up + plan.pace * (index - plan.online_from)) if available else 0
+    take_up = (
+        min(0.97, plan.base_take_up + plan.pace * (index - plan.online_from)) if available else 0
+    )
     online = min(total, round(total * take_up * rng.uniform(0.97, 1.03)))
     by_default = available and index >= plan.default_from
-    letters = round(total * plan.letters_per_transaction * max(0.05, 1 - 0.03 * index)
-                    * (0.6 if by_default else 1.0))
+    letters = round(
+        total
+        * plan.letters_per_transaction
+        * max(0.05, 1 - 0.03 * index)
+        * (0.6 if by_default else 1.0)
+    )
     notifications = round(total * 1.2 * take_up + letters * 0.1 * index / 12)
     row = dict.fromkeys(COLUMN_NAMES, "")
     row.update(
-        body_code=body["body_code"], period=period, service_code=service,
-        transactions_total=str(total), transactions_online=str(online),
+        body_code=body["body_code"],
+        period=period,
+        service_code=service,
+        transactions_total=str(total),
+        transactions_online=str(online),
         available_online="yes" if available else "no",
         digital_by_default="yes" if by_default else "no",
-        letters_posted=str(letters), digital_notifications=str(notifications),
+        letters_posted=str(letters),
+        digital_notifications=str(notifications),
     )
     if plan.reports_channels:
         rest = total - online
         phone = round(rest * 0.55)
         face = round(rest * 0.25)
         paper = round(rest * 0.15)
-        row.update(transactions_phone=str(phone), transactions_face_to_face=str(face),
-                   transactions_paper=str(paper), transactions_other=str(rest - phone - face - paper))
+        row.update(
+            transactions_phone=str(phone),
+            transactions_face_to_face=str(face),
+            transactions_paper=str(paper),
+            transactions_other=str(rest - phone - face - paper),
+        )
     if index == plan.online_from and index > 0:
         row["notes"] = "Gwasanaeth newydd ar-lein / new online service"
     return row
@@ -102,9 +118,12 @@ def _to_csv(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def demo_submissions(reference: Reference, end: str = DEFAULT_END,
-                     months: int = DEFAULT_MONTHS, seed: str = "wales") -> dict[str, bytes]:
+def demo_submissions(
+    reference: Reference, end: str = DEFAULT_END, months: int = DEFAULT_MONTHS, seed: str = "wales"
+) -> dict[str, bytes]:
     """Every demo file, by path relative to landing/: `<body_code>/<body_code>_<YYYY-MM>.csv`."""
+    if months < 12:
+        raise ValueError("demo data needs at least 12 months: one headline window")
     periods = month_list(end, months)
     services_by_sector: dict[str, list[str]] = {}
     for service in reference.services:
@@ -116,13 +135,20 @@ def demo_submissions(reference: Reference, end: str = DEFAULT_END,
             continue
         rng = random.Random(f"{seed}:{code}")
         body_pace = rng.uniform(0.002, 0.02)
-        plans = {s: _plan(rng, months, body_pace) for s in sorted(services_by_sector[body["sector"]])}
+        plans = {
+            s: _plan(rng, months, body_pace) for s in sorted(services_by_sector[body["sector"]])
+        }
         gap_start = rng.randrange(months) if rng.random() < 0.25 else None  # a run of late returns
         for index, period in enumerate(periods):
-            if rng.random() < 0.03 or (gap_start is not None and gap_start <= index < gap_start + 3):
+            if rng.random() < 0.03 or (
+                gap_start is not None and gap_start <= index < gap_start + 3
+            ):
                 continue  # a missing return
-            rows = [_service_row(body, s, period, index, plan, rng) for s, plan in plans.items()
-                    if rng.random() > 0.04]  # now and then a service is left out of a return
+            rows = [
+                _service_row(body, s, period, index, plan, rng)
+                for s, plan in plans.items()
+                if rng.random() > 0.04
+            ]  # now and then a service is left out of a return
             files[f"{code}/{code}_{period}.csv"] = _to_csv(rows)
     _add_resubmission_and_mistakes(files, periods)
     return files
@@ -144,8 +170,9 @@ def _add_resubmission_and_mistakes(files: dict[str, bytes], periods: list[str]) 
     original = first_file(f"_{latest}.csv")
     first_row = files[original].decode("utf-8").splitlines()[1].split(",")
     total, online = first_row[3], first_row[4]
-    corrected = ",".join([*first_row[:3], str(int(total) + 100), online, "", "", "", "",
-                          *first_row[9:]])
+    corrected = ",".join(
+        [*first_row[:3], str(int(total) + 100), online, "", "", "", "", *first_row[9:]]
+    )
     edit(original, ",".join(first_row), corrected, original.replace(".csv", "_v2.csv"))
     # Mistakes: online above total; a month written in words; a service from another sector.
     bad_online = first_file(f"_{periods[-2]}.csv", skip=3)
@@ -156,8 +183,11 @@ def _add_resubmission_and_mistakes(files: dict[str, bytes], periods: list[str]) 
     edit(bad_period, periods[-3], month_name)
     bad_service = first_file(f"_{periods[-4]}.csv", skip=7)
     code = files[bad_service].decode("utf-8").splitlines()[1].split(",")[2]
-    edit(bad_service, f",{code},", ",hb_repeat_prescription," if not code.startswith("hb_")
-         else ",la_council_tax_payment,")
+    edit(
+        bad_service,
+        f",{code},",
+        ",hb_repeat_prescription," if not code.startswith("hb_") else ",la_council_tax_payment,",
+    )
 
 
 def write_demo_submissions(paths: DataPaths, reference: Reference, **options) -> int:
@@ -171,8 +201,11 @@ def write_demo_submissions(paths: DataPaths, reference: Reference, **options) ->
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--if-empty", action="store_true",
-                        help="do nothing when the landing zone already holds files")
+    parser.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing when the landing zone already holds files",
+    )
     parser.add_argument("--end", default=DEFAULT_END, help="last month, YYYY-MM")
     parser.add_argument("--months", type=int, default=DEFAULT_MONTHS)
     args = parser.parse_args(argv)

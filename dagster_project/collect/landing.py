@@ -86,8 +86,10 @@ class CollectionResult:
 def landing_files(landing: Path) -> list[Path]:
     """Every submission file waiting in landing/, in a stable order; hidden files are ignored."""
     return sorted(
-        p for p in landing.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(landing).parts)
+        p
+        for p in landing.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "~$")) for part in p.relative_to(landing).parts)
     )
 
 
@@ -95,9 +97,20 @@ def read_landing_file(path: Path, landing: Path) -> ParsedFile:
     name = path.relative_to(landing).as_posix()
     data = path.read_bytes()
     if path.suffix.lower() != ".csv":
-        return ParsedFile(name, content_hash(data), problems=[Problem(
-            name, 0, "", path.suffix or "(no extension)", "file_type",
-            "a .csv file in the submission template's format")])
+        return ParsedFile(
+            name,
+            content_hash(data),
+            problems=[
+                Problem(
+                    name,
+                    0,
+                    "",
+                    path.suffix or "(no extension)",
+                    "file_type",
+                    "a .csv file in the submission template's format",
+                )
+            ],
+        )
     return parse_submission(name, data)
 
 
@@ -105,7 +118,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_SCHEMA_SQL)
 
 
-def _quarantine(paths: DataPaths, source: Path, parsed: ParsedFile, problems: list[Problem]) -> Path:
+def _quarantine(
+    paths: DataPaths, source: Path, parsed: ParsedFile, problems: list[Problem]
+) -> Path:
     """Copy a rejected file into quarantine/ beside a JSON and a text report; never overwrite
     a different file that happens to have the same name."""
     flat = parsed.name.replace("/", "__")
@@ -119,36 +134,46 @@ def _quarantine(paths: DataPaths, source: Path, parsed: ParsedFile, problems: li
         "status": "rejected",
         "problem_count": len(problems),
         "problems": [
-            {"row": p.row, "column": p.column, "value": p.value, "rule": p.rule,
-             "expected": p.expected}
+            {
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "rule": p.rule,
+                "expected": p.expected,
+            }
             for p in problems
         ],
     }
     target.with_name(target.name + ".report.json").write_text(
-        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     lines = [
         f"Submission {parsed.name} was not loaded: {len(problems)} problem(s) found.",
         "Nothing from this file was loaded. Fix every problem below and send the whole file again.",
         "",
         *(p.describe() for p in problems),
     ]
-    target.with_name(target.name + ".report.txt").write_text("\n".join(lines) + "\n",
-                                                            encoding="utf-8")
+    target.with_name(target.name + ".report.txt").write_text(
+        "\n".join(lines) + "\n", encoding="utf-8"
+    )
     return target
 
 
-def collect_landing_zone(
-    paths: DataPaths, reference: Reference, now: datetime
-) -> CollectionResult:
+def collect_landing_zone(paths: DataPaths, reference: Reference, now: datetime) -> CollectionResult:
     """Validate every new file in landing/ as one batch and load the accepted ones."""
     paths.ensure()
     result = CollectionResult()
     with duckdb.connect(str(paths.warehouse)) as con:
         ensure_raw_schema(con)
-        loaded = {h for (h,) in con.execute(
-            "select content_hash from raw.submission_files where status = 'accepted'").fetchall()}
+        loaded = {
+            h
+            for (h,) in con.execute(
+                "select content_hash from raw.submission_files where status = 'accepted'"
+            ).fetchall()
+        }
         next_sequence = con.execute(
-            "select coalesce(max(load_sequence), 0) + 1 from raw.submission_files").fetchone()[0]
+            "select coalesce(max(load_sequence), 0) + 1 from raw.submission_files"
+        ).fetchone()[0]
 
         sources: list[Path] = []
         batch: list[ParsedFile] = []
@@ -167,8 +192,18 @@ def collect_landing_zone(
         file_log = []
         for file_id, parsed in enumerate(batch):
             status = "rejected" if problems[parsed.name] else "accepted"
-            file_log.append((file_id, next_sequence + file_id, parsed.name, parsed.content_hash,
-                             status, now, len(parsed.rows), len(problems[parsed.name])))
+            file_log.append(
+                (
+                    file_id,
+                    next_sequence + file_id,
+                    parsed.name,
+                    parsed.content_hash,
+                    status,
+                    now,
+                    len(parsed.rows),
+                    len(problems[parsed.name]),
+                )
+            )
         for file_id, parsed in enumerate(batch):
             if problems[parsed.name]:
                 _quarantine(paths, sources[file_id], parsed, problems[parsed.name])
@@ -178,15 +213,21 @@ def collect_landing_zone(
         try:
             con.executemany(
                 "insert into raw.submission_files values (?, ?, ?, ?, ?, ?, ?)",
-                [entry[1:] for entry in file_log])
+                [entry[1:] for entry in file_log],
+            )
             con.register("incoming", rows_table(batch))
             accepted = [e for e in file_log if e[4] == "accepted"]
-            con.register("accepted_files", pa.table({
-                "file_id": pa.array([e[0] for e in accepted], pa.int32()),
-                "load_sequence": pa.array([e[1] for e in accepted], pa.int32()),
-                "file_name": pa.array([e[2] for e in accepted], pa.string()),
-                "content_hash": pa.array([e[3] for e in accepted], pa.string()),
-            }))
+            con.register(
+                "accepted_files",
+                pa.table(
+                    {
+                        "file_id": pa.array([e[0] for e in accepted], pa.int32()),
+                        "load_sequence": pa.array([e[1] for e in accepted], pa.int32()),
+                        "file_name": pa.array([e[2] for e in accepted], pa.string()),
+                        "content_hash": pa.array([e[3] for e in accepted], pa.string()),
+                    }
+                ),
+            )
             con.execute(INSERT_ACCEPTED_SQL, {"loaded_at": now})
             con.commit()
         except BaseException:

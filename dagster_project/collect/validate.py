@@ -80,8 +80,11 @@ def parse_submission(name: str, data: bytes) -> ParsedFile:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return reject("encoding", f"byte {data[error.start]:#04x} at offset {error.start}",
-                      "a CSV file saved as UTF-8")
+        return reject(
+            "encoding",
+            f"byte {data[error.start]:#04x} at offset {error.start}",
+            "a CSV file saved as UTF-8",
+        )
     lines = list(csv.reader(io.StringIO(text, newline="")))
     header_index = next((i for i, line in enumerate(lines) if any(c.strip() for c in line)), None)
     if header_index is None:
@@ -92,19 +95,31 @@ def parse_submission(name: str, data: bytes) -> ParsedFile:
             reject("missing_column", "", f"a column named '{column}'", column)
     for column in header:
         if column not in COLUMN_NAMES:
-            reject("unknown_column", column, f"only the contract's columns: {', '.join(COLUMN_NAMES)}",
-                   column)
+            reject(
+                "unknown_column",
+                column,
+                f"only the contract's columns: {', '.join(COLUMN_NAMES)}",
+                column,
+            )
     duplicates = sorted({c for c in header if header.count(c) > 1})
     for column in duplicates:
         reject("duplicate_column", column, "each column once", column)
     if parsed.problems:
         return parsed
-    for offset, line in enumerate(lines[header_index + 1:], start=header_index + 2):
+    for offset, line in enumerate(lines[header_index + 1 :], start=header_index + 2):
         if not any(c.strip() for c in line):
             continue  # blank rows carry nothing
         if len(line) != len(header):
-            parsed.problems.append(Problem(name, offset, "", f"{len(line)} cells", "row_length",
-                                           f"{len(header)} cells, one per header column"))
+            parsed.problems.append(
+                Problem(
+                    name,
+                    offset,
+                    "",
+                    f"{len(line)} cells",
+                    "row_length",
+                    f"{len(header)} cells, one per header column",
+                )
+            )
             continue
         cells = {column: cell.strip() for column, cell in zip(header, line, strict=True)}
         row = {column: cells.get(column, "") for column in COLUMN_NAMES}
@@ -155,8 +170,10 @@ def _rule_sql() -> str:
     channels = " and ".join(f"regexp_full_match({c}, '[0-9]+')" for c in CHANNEL_COLUMNS)
     channel_sum = " + ".join(f"{c}::hugeint" for c in CHANNEL_COLUMNS)
     parts.append(f"""
-        select file_id, row_number, 'period', period, 'period_format', 'a month written YYYY-MM, e.g. 2025-04'
-        from incoming where period <> '' and not regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])')
+        select file_id, row_number, 'period', period, 'period_format',
+               'a month written YYYY-MM, e.g. 2025-04'
+        from incoming
+        where period <> '' and not regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])')
     union all
         select file_id, row_number, 'period', period, 'period_future',
                'a month no later than ' || $current_period
@@ -170,7 +187,8 @@ def _rule_sql() -> str:
         select i.file_id, i.row_number, 'body_code', i.body_code, 'one_body_per_file',
                'the same body_code on every row of a file (first row has ' || f.body_code || ')'
         from incoming i join (
-            select file_id, arg_min(body_code, row_number) as body_code from incoming group by file_id
+            select file_id, arg_min(body_code, row_number) as body_code
+            from incoming group by file_id
         ) f using (file_id)
         where i.body_code <> f.body_code
     union all
@@ -207,7 +225,8 @@ def _rule_sql() -> str:
     for column in COUNT_COLUMNS:
         parts.append(f"""
         select file_id, row_number, '{column}', {column}, 'too_large', 'a count below 10^15'
-        from incoming where regexp_full_match({column}, '[0-9]+') and length(ltrim({column}, '0')) > 15""")
+        from incoming
+        where regexp_full_match({column}, '[0-9]+') and length(ltrim({column}, '0')) > 15""")
     return "\nunion all".join(parts)
 
 
@@ -215,12 +234,23 @@ def check_rows(
     con: duckdb.DuckDBPyConnection, files: list[ParsedFile], reference: Reference, today: date
 ) -> list[Problem]:
     """Run every row rule over all rows of the batch; `incoming` must already be registered."""
-    con.register("bodies", pa.Table.from_pylist(
-        [{"body_code": b["body_code"], "sector": b["sector"]} for b in reference.bodies],
-        schema=pa.schema([("body_code", pa.string()), ("sector", pa.string())])))
-    con.register("services", pa.Table.from_pylist(
-        [{"service_code": s["service_code"], "sector": s["sector"]} for s in reference.services],
-        schema=pa.schema([("service_code", pa.string()), ("sector", pa.string())])))
+    con.register(
+        "bodies",
+        pa.Table.from_pylist(
+            [{"body_code": b["body_code"], "sector": b["sector"]} for b in reference.bodies],
+            schema=pa.schema([("body_code", pa.string()), ("sector", pa.string())]),
+        ),
+    )
+    con.register(
+        "services",
+        pa.Table.from_pylist(
+            [
+                {"service_code": s["service_code"], "sector": s["sector"]}
+                for s in reference.services
+            ],
+            schema=pa.schema([("service_code", pa.string()), ("sector", pa.string())]),
+        ),
+    )
     found = con.execute(_rule_sql(), {"current_period": today.strftime("%Y-%m")}).fetchall()
     return sorted(
         Problem(files[file_id].name, row, column, value, rule, expected)

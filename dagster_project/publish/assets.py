@@ -1,7 +1,6 @@
 """Dagster assets of the publish stage: the Evidence project, benchmark extracts and open data,
 rendered from the marts. They run only after the league table passes its blocking checks."""
 
-
 from importlib.metadata import version
 
 import dagster as dg
@@ -23,10 +22,12 @@ def _read_only(settings: PlatformSettings) -> duckdb.DuckDBPyConnection:
 
 
 def _result(paths: list, root) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata={
-        "files": len(paths),
-        "path": dg.MetadataValue.path(str(root)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "files": len(paths),
+            "path": dg.MetadataValue.path(str(root)),
+        }
+    )
 
 
 @dg.asset(group_name="publish", deps=MARTS, kinds={"evidence"})

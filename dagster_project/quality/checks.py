@@ -1,7 +1,6 @@
 """Great Expectations suites as Dagster asset checks. Blocking: if the league table fails its
 suite, nothing downstream (the publications) runs in that job."""
 
-
 import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model

@@ -1,7 +1,6 @@
 """The dbt project as Dagster assets: seeds, staging, intermediate and marts; dbt data tests
 become asset checks and dbt unit tests run in the same `dbt build`."""
 
-
 import json
 from collections.abc import Mapping
 from typing import Any

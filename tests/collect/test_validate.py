@@ -1,0 +1,241 @@
+"""Each rule of the data contract, on the smallest file that breaks it, with the exact problem."""
+
+from datetime import date
+
+import pytest
+
+from dagster_project.collect.validate import (
+    MAX_FILE_BYTES,
+    Problem,
+    parse_submission,
+    validate_files,
+)
+from tests.conftest import CARDIFF, PARKING, TAX, row, submission
+
+TODAY = date(2026, 3, 15)
+GOOD = row(CARDIFF, "2026-02", TAX, 1000, 600, "yes", "no", 400, 600)
+
+
+def problems_of(data: bytes, name: str = "f.csv") -> list[Problem]:
+    return validate_files([parse_submission(name, data)], _reference(), TODAY)[name]
+
+
+def _reference():
+    from dagster_project.reference import load_reference
+
+    return load_reference()
+
+
+def only(problems: list[Problem]) -> tuple:
+    assert len(problems) == 1, problems
+    p = problems[0]
+    return (p.row, p.column, p.value, p.rule, p.expected)
+
+
+def test_a_valid_file_has_no_problems():
+    assert problems_of(submission(GOOD, {**GOOD, "service_code": PARKING})) == []
+
+
+def test_byte_order_mark_header_spacing_and_case_and_blank_rows_are_accepted():
+    text = submission(GOOD).decode().replace("body_code", " Body_Code ", 1)
+    data = "\ufeff".encode() + text.encode() + b"\n,,,,,,,,,,,,,\n"
+    parsed = parse_submission("f.csv", data)
+    assert parsed.problems == [] and len(parsed.rows) == 1
+    assert parsed.rows[0]["body_code"] == CARDIFF
+
+
+def test_not_available_in_optional_cells_means_empty():
+    parsed = parse_submission("f.csv", submission({**GOOD, "transactions_phone": "n/a"}))
+    assert parsed.rows[0]["transactions_phone"] == ""
+    assert problems_of(submission({**GOOD, "transactions_phone": "N/A"})) == []
+
+
+@pytest.mark.parametrize("value", ["12.5", "-3", "1,234", "lots", "1e3"])
+def test_counts_must_be_whole_numbers(value):
+    assert only(problems_of(submission({**GOOD, "letters_posted": value}))) == (
+        2,
+        "letters_posted",
+        value,
+        "whole_number",
+        "a whole number of 0 or more, digits only (e.g. 1250)",
+    )
+
+
+def test_required_cell_left_empty():
+    assert only(problems_of(submission({**GOOD, "digital_notifications": ""}))) == (
+        2,
+        "digital_notifications",
+        "",
+        "required",
+        "a value (this column is required)",
+    )
+
+
+def test_flags_must_be_yes_or_no():
+    assert only(problems_of(submission({**GOOD, "available_online": "maybe"}))) == (
+        2,
+        "available_online",
+        "maybe",
+        "yes_no",
+        "yes or no",
+    )
+    assert problems_of(submission({**GOOD, "available_online": "YES"})) == []
+
+
+@pytest.mark.parametrize("value", ["2026-13", "Feb 2026", "2026-2", "202602"])
+def test_period_must_be_year_and_month(value):
+    assert only(problems_of(submission({**GOOD, "period": value}))) == (
+        2,
+        "period",
+        value,
+        "period_format",
+        "a month written YYYY-MM, e.g. 2025-04",
+    )
+
+
+def test_period_cannot_be_in_the_future():
+    assert only(problems_of(submission({**GOOD, "period": "2026-04"}))) == (
+        2,
+        "period",
+        "2026-04",
+        "period_future",
+        "a month no later than 2026-03",
+    )
+    assert problems_of(submission({**GOOD, "period": "2026-03"})) == []
+
+
+def test_body_must_be_registered():
+    assert only(problems_of(submission({**GOOD, "body_code": "W06999999"}))) == (
+        2,
+        "body_code",
+        "W06999999",
+        "known_body",
+        "a body code from the register of public bodies (e.g. W06000015)",
+    )
+
+
+def test_one_body_per_file():
+    other = {**GOOD, "body_code": "W06000011", "service_code": PARKING}
+    assert only(problems_of(submission(GOOD, other))) == (
+        3,
+        "body_code",
+        "W06000011",
+        "one_body_per_file",
+        f"the same body_code on every row of a file (first row has {CARDIFF})",
+    )
+
+
+def test_service_must_be_in_the_catalogue_of_the_body_sector():
+    assert only(problems_of(submission({**GOOD, "service_code": "hb_repeat_prescription"}))) == (
+        2,
+        "service_code",
+        "hb_repeat_prescription",
+        "known_service",
+        "a service code from the catalogue for the local_authority sector",
+    )
+
+
+def test_online_cannot_exceed_total():
+    assert only(problems_of(submission({**GOOD, "transactions_online": 1001}))) == (
+        2,
+        "transactions_online",
+        "1001",
+        "online_not_above_total",
+        "no more than transactions_total (1000)",
+    )
+
+
+def test_channels_when_all_given_add_up_to_total():
+    channels = {
+        "transactions_phone": 200,
+        "transactions_face_to_face": 100,
+        "transactions_paper": 50,
+        "transactions_other": 49,
+    }
+    assert only(problems_of(submission({**GOOD, **channels}))) == (
+        2,
+        "transactions_total",
+        "1000",
+        "channels_add_up",
+        "online + phone + face to face + paper + other = total; they add up to 999",
+    )
+    assert problems_of(submission({**GOOD, **channels, "transactions_other": 50})) == []
+    # A partial breakdown is optional and not summed.
+    assert problems_of(submission({**GOOD, "transactions_phone": 5})) == []
+
+
+def test_one_row_per_body_period_and_service():
+    assert only(problems_of(submission(GOOD, GOOD))) == (
+        3,
+        "service_code",
+        TAX,
+        "duplicate_row",
+        "one row per body, period and service; row 2 has the same",
+    )
+
+
+def test_implausibly_large_count():
+    big = "9" * 16
+    assert only(problems_of(submission({**GOOD, "letters_posted": big}))) == (
+        2,
+        "letters_posted",
+        big,
+        "too_large",
+        "a count below 10^15",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "rule", "value"),
+    [
+        (b"", "empty_file", ""),
+        (b"\n\n", "empty_file", ""),
+        (submission(), "no_rows", ""),
+        ("body_code,caf\u00e9\n".encode("cp1252"), "encoding", "byte 0xe9 at offset 13"),
+    ],
+)
+def test_unreadable_files(data, rule, value):
+    problem = problems_of(data)[0]
+    assert (problem.row, problem.rule, problem.value) == (0, rule, value)
+
+
+def test_missing_unknown_and_repeated_columns():
+    text = submission(GOOD).decode().replace("letters_posted", "letters", 1)
+    found = {(p.rule, p.column) for p in problems_of(text.encode())}
+    assert found == {("missing_column", "letters_posted"), ("unknown_column", "letters")}
+    header, line = submission(GOOD).decode().splitlines()
+    found = {(p.rule, p.column) for p in problems_of(f"{header},notes\n{line},x\n".encode())}
+    assert found == {("duplicate_column", "notes")}
+
+
+def test_row_with_wrong_number_of_cells():
+    header, line = submission(GOOD).decode().splitlines()
+    assert only(problems_of(f"{header}\n{line},extra\n".encode())) == (
+        2,
+        "",
+        "15 cells",
+        "row_length",
+        "14 cells, one per header column",
+    )
+
+
+def test_file_too_large_is_not_read():
+    problem = parse_submission("f.csv", b"x" * (MAX_FILE_BYTES + 1)).problems[0]
+    assert problem.rule == "file_too_large"
+
+
+def test_problems_are_reported_for_every_bad_row_of_a_batch():
+    bad = {**GOOD, "transactions_online": "x"}
+    files = [
+        parse_submission("a.csv", submission(GOOD)),
+        parse_submission("b.csv", submission(GOOD, {**bad, "service_code": PARKING})),
+    ]
+    found = validate_files(files, _reference(), TODAY)
+    assert found["a.csv"] == []
+    assert [(p.row, p.rule) for p in found["b.csv"]] == [(3, "whole_number")]
+
+
+def test_markup_and_formulas_in_notes_are_just_text():
+    note = '=HYPERLINK("x") <script>alert(1)</script> \'; drop table raw.submissions; --'
+    assert problems_of(submission({**GOOD, "notes": note})) == []
+    assert parse_submission("f.csv", submission({**GOOD, "notes": note})).rows[0]["notes"] == note

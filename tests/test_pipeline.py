@@ -1,0 +1,161 @@
+"""End to end: hand-made submissions through real Dagster, dbt, Great Expectations and exports.
+
+Every expected figure below is worked out by hand from tests/conftest.py HAND_MADE_FILES, with
+populations from dbt/seeds/bodies.csv (Cardiff 372,089; Swansea 241,282).
+"""
+
+import csv
+import json
+
+import duckdb
+import pytest
+
+from tests.conftest import ANGLESEY, CARDIFF, GWYNEDD, SWANSEA
+
+CARDIFF_POP, SWANSEA_POP = 372089, 241282
+CARDIFF_LETTERS = (400 + 200 + 300 + 100) / CARDIFF_POP * 1000
+SWANSEA_LETTERS = 1000 / SWANSEA_POP * 1000
+
+
+def league(run) -> dict[str, dict]:
+    with duckdb.connect(str(run.paths.warehouse), read_only=True) as con:
+        cursor = con.execute("select * from marts.league_table")
+        names = [d[0] for d in cursor.description]
+        return {r[0]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+
+
+def test_every_step_and_check_succeeds(pipeline_run):
+    result = pipeline_run.result
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    failed = [c.check_name for c in checks if not c.passed]
+    assert failed == []
+    names = {c.check_name for c in checks}
+    assert "league_table_expectations" in names  # Great Expectations
+    assert "unique_league_table_body_code" in names  # a dbt data test
+
+
+def test_league_table_has_one_row_per_registered_body(pipeline_run, reference):
+    table = league(pipeline_run)
+    assert sorted(table) == sorted(b["body_code"] for b in reference.bodies)
+    assert {r["period"] for r in table.values()} == {"2026-02"}
+
+
+def test_cardiff_headline_indicators(pipeline_run):
+    cardiff = league(pipeline_run)[CARDIFF]
+    assert cardiff["online_take_up"] == pytest.approx((600 + 100 + 800 + 200) / 3000)
+    assert cardiff["online_availability"] == 1.0  # February: both services online
+    assert cardiff["digital_by_default_rate"] == 0.5  # February: 1 of 2
+    assert cardiff["letters_per_1000"] == pytest.approx(CARDIFF_LETTERS)
+    assert cardiff["digital_contact_share"] == pytest.approx(1650 / (1650 + 1000))
+    assert cardiff["months_reported"] == 2
+
+
+def test_resubmission_supersedes_and_zero_volume_gives_empty_rates(pipeline_run):
+    table = league(pipeline_run)
+    assert table[SWANSEA]["online_take_up"] == 0.5  # v2's 1000 of 2000, not v1's 500
+    assert table[SWANSEA]["digital_contact_share"] == 0.0  # 0 of 1000 contacts: a real 0
+    gwynedd = table[GWYNEDD]
+    assert gwynedd["online_take_up"] is None  # 0 / 0
+    assert gwynedd["digital_contact_share"] is None  # 0 / (0 + 0)
+    assert gwynedd["online_availability"] == 0.0
+    assert gwynedd["letters_per_1000"] == 0.0
+
+
+def test_scores_and_ranks_within_sector(pipeline_run):
+    table = league(pipeline_run)
+    # Scaled within local_authority over Cardiff, Swansea, Gwynedd (see league_table.sql):
+    letters_scaled = (SWANSEA_LETTERS - CARDIFF_LETTERS) / SWANSEA_LETTERS  # 0.3516
+    cardiff = 0.30 * 1 + 0.20 * 1 + 0.20 * 1 + 0.15 * letters_scaled + 0.15 * 1
+    swansea = 0.20 * 1  # best-equal on availability, worst on everything else
+    gwynedd = (0.15 * 1) / (0.20 + 0.20 + 0.15)  # only three indicators; best on letters
+    assert table[CARDIFF]["score"] == round(100 * cardiff, 1) == 90.3
+    assert table[SWANSEA]["score"] == round(100 * swansea, 1) == 20.0
+    assert table[GWYNEDD]["score"] == round(100 * gwynedd, 1) == 27.3
+    assert [table[c]["sector_rank"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == [1, 2, 3]
+    assert table[CARDIFF]["sector_ranked_bodies"] == 3
+
+
+def test_body_without_data_has_empty_values_and_no_rank(pipeline_run):
+    anglesey = league(pipeline_run)[ANGLESEY]
+    for column in (
+        "online_take_up",
+        "online_availability",
+        "letters_per_1000",
+        "score",
+        "sector_rank",
+    ):
+        assert anglesey[column] is None
+
+
+def test_bad_file_is_quarantined_with_report_and_loads_nothing(pipeline_run):
+    paths = pipeline_run.paths
+    name = f"{ANGLESEY}__{ANGLESEY}_2026-02.csv"
+    assert (paths.quarantine / name).exists()
+    assert not (paths.landing / ANGLESEY / f"{ANGLESEY}_2026-02.csv").exists()
+    report = json.loads((paths.quarantine / f"{name}.report.json").read_text())
+    assert {
+        "row": 3,
+        "column": "transactions_online",
+        "value": "150",
+        "rule": "online_not_above_total",
+        "expected": "no more than transactions_total (100)",
+    } in report["problems"]
+    text = (paths.quarantine / f"{name}.report.txt").read_text()
+    assert "row 3, column 'transactions_online': found '150'" in text
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        loaded = con.execute(
+            "select count(*) from raw.submissions where body_code = ?", [ANGLESEY]
+        ).fetchone()[0]
+        statuses = dict(
+            con.execute("select file_name, status from raw.submission_files").fetchall()
+        )
+    assert loaded == 0
+    assert statuses[f"{ANGLESEY}/{ANGLESEY}_2026-02.csv"] == "rejected"
+    assert sorted(v for v in statuses.values()) == ["accepted"] * 5 + ["rejected"]
+
+
+def test_open_data_league_table(pipeline_run, reference):
+    path = pipeline_run.paths.open_data / "league_table.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert len(rows) == len(reference.bodies)
+    by_code = {r["body_code"]: r for r in rows}
+    cardiff = by_code[CARDIFF]
+    assert (
+        cardiff["online_take_up"],
+        cardiff["letters_per_1000"],
+        cardiff["score"],
+        cardiff["sector_rank"],
+    ) == ("0.5667", "2.7", "90.3", "1")
+    assert cardiff["name_cy"] == "Caerdydd"
+    assert by_code[ANGLESEY]["online_take_up"] == "" and by_code[ANGLESEY]["score"] == ""
+    # Ranked bodies first within each sector, in rank order.
+    councils = [r["body_code"] for r in rows if r["sector"] == "local_authority"]
+    assert councils[:3] == [CARDIFF, GWYNEDD, SWANSEA]
+
+
+def test_benchmark_extract_beside_sector_median(pipeline_run):
+    path = pipeline_run.paths.extracts / SWANSEA / f"{SWANSEA}_indicators.csv"
+    rows = {r["indicator_code"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
+    take_up = rows["online_take_up"]
+    # Sector values: Cardiff 0.5667 and Swansea 0.5 (Gwynedd has none): median is their mean.
+    assert take_up["value"] == "0.5000"
+    assert take_up["sector_median"] == f"{(1700 / 3000 + 0.5) / 2:.4f}" == "0.5333"
+    assert rows["letters_per_1000"]["value"] == f"{SWANSEA_LETTERS:.1f}" == "4.1"
+    assert set(rows) == {
+        "online_take_up",
+        "online_availability",
+        "digital_by_default_rate",
+        "letters_per_1000",
+        "digital_contact_share",
+    }
+
+
+def test_collecting_again_changes_nothing(pipeline_run, reference):
+    from datetime import datetime
+
+    from dagster_project.collect.landing import collect_landing_zone
+
+    again = collect_landing_zone(pipeline_run.paths, reference, datetime(2026, 3, 1))
+    assert again.accepted == [] and again.rejected == {}
+    assert len(again.skipped) == 5
