@@ -171,7 +171,7 @@ def publish_evidence_project(
         written.append(output)
     sources = target / "sources" / "warehouse"
     for name, sql in EVIDENCE_SOURCES.items():
-        pq.write_table(con.execute(sql).to_arrow_table(), sources / f"{name}.parquet")
+        pq.write_table(con.sql(sql).to_arrow_table(), sources / f"{name}.parquet")
         (sources / f"{name}.sql").write_text(
             f"select * from read_parquet('sources/warehouse/{name}.parquet')\n", encoding="utf-8"
         )

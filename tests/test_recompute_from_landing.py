@@ -1,0 +1,98 @@
+"""The league table equals an independent recomputation, in plain Python, straight from the
+landing files of the demo data: the pipeline's SQL and this arithmetic must agree for every body."""
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.collect.demo_data import month_list, write_demo_submissions
+from dagster_project.settings import DataPaths
+
+END, MONTHS = "2026-09", 14
+
+
+def recompute(landing: Path, population: dict[str, int]) -> dict[str, dict]:
+    """Headline indicators from the accepted landing files; later files supersede earlier ones."""
+    latest: dict[tuple, dict] = {}
+    for path in sorted(landing.rglob("*.csv")):  # load order: sorted relative path
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            latest[(row["body_code"], row["service_code"], row["period"])] = row
+    window = set(month_list(END, 12))
+    sums: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for (body, _service, period), row in latest.items():
+        if period in window:
+            for column in (
+                "transactions_total",
+                "transactions_online",
+                "letters_posted",
+                "digital_notifications",
+            ):
+                sums[body][column] += int(row[column])
+        if period == END:
+            sums[body]["reported"] += 1
+            sums[body]["available"] += row["available_online"] == "yes"
+            sums[body]["default"] += row["digital_by_default"] == "yes"
+
+    def ratio(a: float, b: float) -> float | None:
+        return a / b if b else None
+
+    out = {}
+    for body, s in sums.items():
+        out[body] = {
+            "online_take_up": ratio(s["transactions_online"], s["transactions_total"]),
+            "online_availability": ratio(s["available"], s["reported"]),
+            "digital_by_default_rate": ratio(s["default"], s["reported"]),
+            "letters_per_1000": s["letters_posted"] / population[body] * 1000,
+            "digital_contact_share": ratio(
+                s["digital_notifications"], s["digital_notifications"] + s["letters_posted"]
+            ),
+        }
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, reference):
+    from dagster_project.definitions import ALL_ASSETS
+    from dagster_project.resources import PlatformSettings, build_resources
+
+    paths = DataPaths(tmp_path_factory.mktemp("demo_root")).ensure()
+    write_demo_submissions(paths, reference, end=END, months=MONTHS)
+    result = dg.materialize(
+        ALL_ASSETS, resources=build_resources(PlatformSettings(data_root=str(paths.root)))
+    )
+    assert result.success
+    return paths
+
+
+def test_league_table_equals_recomputation_from_landing(demo_run, reference):
+    population = {b["body_code"]: int(b["population"]) for b in reference.bodies}
+    expected = recompute(demo_run.landing, population)
+    rows = list(csv.DictReader((demo_run.open_data / "league_table.csv").open(encoding="utf-8")))
+    assert len(rows) == len(reference.bodies)
+    compared = 0
+    for row in rows:
+        want = expected.get(row["body_code"])
+        for indicator in (
+            "online_take_up",
+            "online_availability",
+            "digital_by_default_rate",
+            "letters_per_1000",
+            "digital_contact_share",
+        ):
+            if want is None or want[indicator] is None:
+                assert row[indicator] == "", (row["body_code"], indicator)
+                continue
+            places = 1 if indicator == "letters_per_1000" else 4
+            assert row[indicator] == f"{want[indicator]:.{places}f}", (row["body_code"], indicator)
+            compared += 1
+    assert compared > 150  # 41 reporting bodies x 5 indicators, less months with no return
+
+
+def test_quarantined_files_are_out_of_landing_with_reports(demo_run):
+    quarantined = sorted(p.name for p in demo_run.quarantine.glob("*.csv"))
+    assert len(quarantined) == 3
+    for name in quarantined:
+        assert (demo_run.quarantine / f"{name}.report.txt").read_text().startswith("Submission ")
