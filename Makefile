@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DBT_DIR := dbt
+# dagster-dbt looks for `dbt` on PATH when it re-parses the project under `dagster dev`.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup run test dev lint manifest demo clean
 
