@@ -133,6 +133,65 @@ def parse_submission(name: str, data: bytes) -> ParsedFile:
     return parsed
 
 
+def parse_records(name: str, data: bytes, records: object) -> ParsedFile:
+    """Rows given as JSON objects (an API payload), checked like a file's rows; a row's number is
+    its position in the list, from 1."""
+    parsed = ParsedFile(name=name, content_hash=content_hash(data))
+    if not isinstance(records, list) or not records:
+        parsed.problems.append(
+            Problem(
+                name,
+                0,
+                "",
+                type(records).__name__,
+                "no_rows",
+                "a non-empty list of submission rows",
+            )
+        )
+        return parsed
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            parsed.problems.append(
+                Problem(
+                    name,
+                    number,
+                    "",
+                    type(record).__name__,
+                    "row_length",
+                    "an object with the contract's fields",
+                )
+            )
+            continue
+        unknown = sorted(set(record) - set(COLUMN_NAMES))
+        for column in unknown:
+            parsed.problems.append(
+                Problem(
+                    name,
+                    number,
+                    column,
+                    column,
+                    "unknown_column",
+                    f"only the contract's columns: {', '.join(COLUMN_NAMES)}",
+                )
+            )
+        row = {c: _json_cell(record.get(c)) for c in COLUMN_NAMES}
+        for column in COLUMN_NAMES:
+            if column not in REQUIRED_COLUMNS and row[column].lower() in NOT_GIVEN:
+                row[column] = ""
+        row["_row"] = str(number)
+        parsed.rows.append(row)
+    return parsed
+
+
+def _json_cell(value: object) -> str:
+    """A JSON value as the text a CSV cell would hold: booleans as yes/no, null as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).strip()
+
+
 def rows_table(files: list[ParsedFile]) -> pa.Table:
     """All rows of a batch as one Arrow table of text cells, keyed by file index and row."""
     columns: dict[str, list] = {"file_id": [], "row_number": []}
