@@ -189,6 +189,8 @@ def _json_cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 1200.0 is unambiguously 1200
     return str(value).strip()
 
 
