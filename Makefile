@@ -32,7 +32,8 @@ demo: $(STAMP)
 	$(BIN)/digital-progress-demo --if-empty
 
 run: manifest demo
-	GX_ANALYTICS_ENABLED=false $(BIN)/dagster job execute -m dagster_project.definitions -j digital_progress
+	GX_ANALYTICS_ENABLED=false $(BIN)/dagster job execute -m dagster_project.definitions \
+		-j digital_progress --tags "{\"dagster/partition\": \"$$($(BIN)/python -m dagster_project.settings --partition)\"}"
 	@$(BIN)/python -m dagster_project.settings --summary
 
 test: manifest

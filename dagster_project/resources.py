@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from dagster_project.settings import (
+    AS_OF_ENV,
     DBT_PROJECT_DIR,
     PUBLICATION_PERIOD_ENV,
     DataPaths,
@@ -22,11 +23,14 @@ dbt_project.prepare_if_dev()
 
 
 class PlatformSettings(dg.ConfigurableResource):
-    """The data root (default: $DIGITAL_PROGRESS_DATA, else ./data) and the publication month
-    (YYYY-MM; default: $DIGITAL_PROGRESS_PERIOD, else the latest month with accepted data)."""
+    """Where the data lives and which table to build. Each setting defaults to its environment
+    variable: data root $DIGITAL_PROGRESS_DATA (else ./data); publication month (YYYY-MM)
+    $DIGITAL_PROGRESS_PERIOD (else the latest month with accepted data); the moment to rebuild
+    as of (YYYY-MM-DD[ HH:MM:SS]) $DIGITAL_PROGRESS_AS_OF (else now)."""
 
     data_root: str = ""
     publication_period: str = ""
+    as_of: str = ""
 
     @property
     def paths(self) -> DataPaths:
@@ -35,12 +39,17 @@ class PlatformSettings(dg.ConfigurableResource):
         )
         return DataPaths(root)
 
+    def environment(self) -> dict[str, str]:
+        """Where the API tokens come from; kept in one place so tests can see what is read."""
+        return dict(os.environ)
+
     def dbt_vars(self) -> dict[str, str]:
         """The dbt vars that point dbt at this data root's warehouse."""
         return {
             "warehouse": str(self.paths.warehouse),
             "publication_period": self.publication_period
             or os.environ.get(PUBLICATION_PERIOD_ENV, ""),
+            "as_of": self.as_of or os.environ.get(AS_OF_ENV, ""),
         }
 
 

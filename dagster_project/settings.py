@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +17,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
 DATA_ROOT_ENV = "DIGITAL_PROGRESS_DATA"
 PUBLICATION_PERIOD_ENV = "DIGITAL_PROGRESS_PERIOD"
+AS_OF_ENV = "DIGITAL_PROGRESS_AS_OF"
 
 
 def default_data_root() -> Path:
@@ -38,6 +40,21 @@ class DataPaths:
         return self.root / "quarantine"
 
     @property
+    def archive(self) -> Path:
+        """Every submission ever received, byte for byte, named by its SHA-256."""
+        return self.root / "archive"
+
+    @property
+    def feedback(self) -> Path:
+        """Reports on accepted submissions that carry warnings."""
+        return self.root / "feedback"
+
+    @property
+    def endpoints(self) -> Path:
+        """Optional: body_code,url of bodies that publish their returns over HTTPS."""
+        return self.root / "api_endpoints.csv"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 
@@ -58,9 +75,15 @@ class DataPaths:
         return self.exports / "open-data"
 
     def ensure(self) -> DataPaths:
-        for folder in (self.landing, self.quarantine, self.exports):
+        for folder in (self.landing, self.quarantine, self.archive, self.feedback, self.exports):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def reporting_month(today: date) -> str:
+    """The partition key of the latest month that has ended: the month returns are now for."""
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}-01"
 
 
 def _print_summary() -> None:
@@ -79,5 +102,9 @@ def _print_summary() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--summary", action="store_true", help="print where the outputs are")
-    if parser.parse_args().summary:
+    parser.add_argument("--partition", action="store_true", help="print this month's partition")
+    arguments = parser.parse_args()
+    if arguments.summary:
         _print_summary()
+    if arguments.partition:
+        print(reporting_month(date.today()))

@@ -24,6 +24,7 @@ class ExpectationOutcome:
     unexpected_count: int
     unexpected_rows: list[int]  # positions in the validated frame
     unexpected_values: list
+    meta: dict
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,10 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict | None = None) ->
     import great_expectations as gx  # heavy import (2-3 s): only when a suite runs
 
     definition = load_suite_definition(name)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # quiet logs and CLI
     batch = (
         context.data_sources.add_pandas("warehouse")
         .add_dataframe_asset(name)
@@ -80,6 +84,7 @@ def run_suite(name: str, frame: pd.DataFrame, parameters: dict | None = None) ->
                 unexpected_count=int(details.get("unexpected_count") or 0),
                 unexpected_rows=[int(i) for i in details.get("unexpected_index_list") or []],
                 unexpected_values=list(details.get("partial_unexpected_list") or []),
+                meta=dict(item.expectation_config.meta or {}),
             )
         )
     return SuiteOutcome(name, bool(result.success), outcomes)

@@ -112,6 +112,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     result = dg.materialize(
         [*ALL_ASSETS, league_table_expectations],
         resources=build_resources(PlatformSettings(data_root=str(paths.root))),
+        partition_key="2026-02-01",
         raise_on_error=False,
     )
     return PipelineRun(paths, result)

@@ -13,7 +13,7 @@ from tests.conftest import CARDIFF
 SQL_BLOCK = re.compile(r"^```sql (\w+)\n(.*?)^```", re.S | re.M)
 COMPONENT = re.compile(r"<(\w+)\b([^>]*?)/?>", re.S)
 ATTRIBUTE = re.compile(r"(\w+)=(\{[^}]*\}|'[^']*'|\"[^\"]*\"|[^\s/>]+)")
-COLUMN_ATTRIBUTES = ("x", "y", "value", "series", "link", "id")
+COLUMN_ATTRIBUTES = ("x", "y", "value", "series", "link", "id", "fmtColumn")
 
 
 def evidence_connection(project: Path) -> duckdb.DuckDBPyConnection:

@@ -28,8 +28,9 @@ def test_every_step_and_check_succeeds(pipeline_run):
     result = pipeline_run.result
     assert result.success
     checks = result.get_asset_check_evaluations()
-    failed = [c.check_name for c in checks if not c.passed]
-    assert failed == []
+    failed = [(c.check_name, c.severity.value) for c in checks if not c.passed]
+    # Anglesey's file was rejected: the submissions check warns about this batch; nothing else.
+    assert failed == [("submission_expectations", "WARN")]
     names = {c.check_name for c in checks}
     assert "league_table_expectations" in names  # Great Expectations
     assert "unique_league_table_body_code" in names  # a dbt data test
@@ -94,13 +95,19 @@ def test_bad_file_is_quarantined_with_report_and_loads_nothing(pipeline_run):
     assert (paths.quarantine / name).exists()
     assert not (paths.landing / ANGLESEY / f"{ANGLESEY}_2026-02.csv").exists()
     report = json.loads((paths.quarantine / f"{name}.report.json").read_text())
-    assert {
-        "row": 3,
-        "column": "transactions_online",
-        "value": "150",
-        "rule": "online_not_above_total",
-        "expected": "no more than transactions_total (100)",
-    } in report["problems"]
+    problems = [
+        {k: p[k] for k in ("row", "column", "value", "rule", "expected_en")}
+        for p in report["problems"]
+    ]
+    assert problems == [
+        {
+            "row": 3,
+            "column": "transactions_online",
+            "value": "150",
+            "rule": "online_not_above_total",
+            "expected_en": "no more than transactions_total (100)",
+        }
+    ]
     text = (paths.quarantine / f"{name}.report.txt").read_text()
     assert "row 3, column 'transactions_online': found '150'" in text
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
@@ -113,6 +120,26 @@ def test_bad_file_is_quarantined_with_report_and_loads_nothing(pipeline_run):
     assert loaded == 0
     assert statuses[f"{ANGLESEY}/{ANGLESEY}_2026-02.csv"] == "rejected"
     assert sorted(v for v in statuses.values()) == ["accepted"] * 5 + ["rejected"]
+
+
+def test_returns_table_shows_late_missing_and_rejected(pipeline_run):
+    with duckdb.connect(str(pipeline_run.paths.warehouse), read_only=True) as con:
+        status = dict(
+            con.execute(
+                "select body_code || ' ' || period, status from marts.submission_returns "
+                "where body_code in (?, ?, ?)",
+                [CARDIFF, SWANSEA, ANGLESEY],
+            ).fetchall()
+        )
+    # Loaded today (after 15 March 2026): January and February returns are both late.
+    assert status == {
+        f"{CARDIFF} 2026-01": "late",
+        f"{CARDIFF} 2026-02": "late",
+        f"{SWANSEA} 2026-01": "missing",
+        f"{SWANSEA} 2026-02": "late",
+        f"{ANGLESEY} 2026-01": "missing",
+        f"{ANGLESEY} 2026-02": "rejected",
+    }
 
 
 def test_open_data_league_table(pipeline_run, reference):
@@ -154,8 +181,8 @@ def test_benchmark_extract_beside_sector_median(pipeline_run):
 def test_collecting_again_changes_nothing(pipeline_run, reference):
     from datetime import datetime
 
-    from dagster_project.collect.landing import collect_landing_zone
+    from dagster_project.collect.load import collect_submissions
 
-    again = collect_landing_zone(pipeline_run.paths, reference, datetime(2026, 3, 1))
+    again = collect_submissions(pipeline_run.paths, reference, datetime(2026, 3, 1))
     assert again.accepted == [] and again.rejected == {}
     assert len(again.skipped) == 5

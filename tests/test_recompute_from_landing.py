@@ -61,7 +61,9 @@ def demo_run(tmp_path_factory, reference):
     paths = DataPaths(tmp_path_factory.mktemp("demo_root")).ensure()
     write_demo_submissions(paths, reference, end=END, months=MONTHS)
     result = dg.materialize(
-        ALL_ASSETS, resources=build_resources(PlatformSettings(data_root=str(paths.root)))
+        ALL_ASSETS,
+        resources=build_resources(PlatformSettings(data_root=str(paths.root))),
+        partition_key=f"{END}-01",
     )
     assert result.success
     return paths

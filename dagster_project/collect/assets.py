@@ -1,39 +1,106 @@
-"""Dagster assets of the collect stage: the landing zone into the warehouse's raw schema."""
+"""Dagster assets of the collect stage: landing zone and API endpoints into the warehouse."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.collect.landing import collect_landing_zone
+from dagster_project.collect.api import Endpoint, load_endpoints, payload_submission, pull_all
+from dagster_project.collect.load import Received, collect_submissions, record_collection_attempts
 from dagster_project.reference import load_reference
 from dagster_project.resources import PlatformSettings
+
+# Reporting months. A run for a month pulls that month's returns from the bodies' endpoints;
+# files in landing/ never wait for a month: the first run that sees a file loads it.
+monthly_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
+
+SUBMISSION_CHECK = "submission_expectations"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def pull_endpoints(
+    context: dg.AssetExecutionContext, settings: PlatformSettings, period: str, now: datetime
+) -> list[Received]:
+    """Pull every configured endpoint for `period`; a failing body is recorded, not fatal."""
+    if not settings.paths.endpoints.exists():
+        return []
+    endpoints = [
+        Endpoint(e.body_code, e.url.replace("{period}", period))
+        for e in load_endpoints(settings.paths.endpoints)
+    ]
+    results = pull_all(endpoints, settings.environment())
+    record_collection_attempts(
+        settings.paths,
+        [
+            (now, r.body_code, r.url, r.status, r.attempts, r.http_status, r.message)
+            for r in results
+        ],
+    )
+    received = []
+    for result in results:
+        if result.status != "ok":
+            context.log.warning(f"{result.body_code}: {result.message}")
+            continue
+        received.append(Received(payload_submission(result), "api", result.data))
+    return received
 
 
 @dg.asset(
     group_name="collect",
-    kinds={"duckdb", "csv"},
+    kinds={"duckdb", "csv", "xlsx"},
+    partitions_def=monthly_partitions,
+    check_specs=[
+        dg.AssetCheckSpec(
+            SUBMISSION_CHECK,
+            asset="submissions",
+            description="Great Expectations suite submission_rows and the "
+            "contract rules over every new file of the batch; warns when "
+            "any file was rejected.",
+        )
+    ],
     description=(
-        "Every accepted submission row (raw.submissions) and every file received "
-        "(raw.submission_files). New files in landing/ are validated against the data contract as "
-        "one batch; a file with any error loads nothing and moves to quarantine/ with a report."
+        "Every accepted submission row (raw.submissions), every file received "
+        "(raw.submission_files) with its problems, and every API pull (raw.collection_attempts)."
+        " New files and payloads are validated as one batch; a file with any error loads nothing "
+        "and moves to quarantine/ with a report in English and Welsh."
     ),
 )
-def submissions(
-    context: dg.AssetExecutionContext, settings: PlatformSettings
-) -> dg.MaterializeResult:
-    result = collect_landing_zone(
-        settings.paths, load_reference(), datetime.now(UTC).replace(tzinfo=None)
-    )
+def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
+    now = _now()
+    period = context.partition_key[:7]
+    pulled = pull_endpoints(context, settings, period, now)
+    result = collect_submissions(settings.paths, load_reference(), now, pulled)
     for name, problems in result.rejected.items():
-        context.log.warning(
-            f"Quarantined {name}: {len(problems)} problem(s); first: {problems[0].describe()}"
-        )
-    return dg.MaterializeResult(
+        first = problems[0].describe()
+        context.log.warning(f"Quarantined {name}: {len(problems)} problem(s); first: {first}")
+    yield dg.MaterializeResult(
         metadata={
             "files_accepted": len(result.accepted),
+            "files_accepted_with_warnings": len(result.warned),
             "files_rejected": len(result.rejected),
             "files_already_loaded": len(result.skipped),
+            "payloads_pulled": len(pulled),
             "rows_loaded": result.rows_loaded,
             "rejected_files": dg.MetadataValue.json(sorted(result.rejected)),
         }
     )
+    yield dg.AssetCheckResult(
+        check_name=SUBMISSION_CHECK,
+        passed=not result.rejected,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "files_validated": result.processed,
+            "files_rejected": len(result.rejected),
+            "problems_by_rule": dg.MetadataValue.json(_count_rules(result)),
+        },
+    )
+
+
+def _count_rules(result) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for problems in [*result.rejected.values(), *result.warned.values()]:
+        for problem in problems:
+            counts[problem.rule] = counts.get(problem.rule, 0) + 1
+    return dict(sorted(counts.items()))

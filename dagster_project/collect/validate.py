@@ -1,19 +1,21 @@
-"""Read submission files and check them against the data contract.
+"""Check submissions against the data contract: the same rules for the pipeline, the API collector
+and the `digital-progress validate` command.
 
-Parsing is per file (it is about bytes and headers); the row rules run once, set-based in DuckDB,
-over every row of a batch of files, so a thousand files cost one query, not a thousand.
-Cell values only ever reach DuckDB as data in an Arrow table, never as SQL text.
+Reading and header checks are per file; the row rules run once over every row of a batch: the
+cell rules as the Great Expectations suite `expectations/submission_rows.json`, the rules across
+rows and reference data as one set-based DuckDB query. Cell values reach DuckDB and pandas only
+as data, never as SQL text.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from dagster_project.collect.contract import (
@@ -24,10 +26,16 @@ from dagster_project.collect.contract import (
     NOT_GIVEN,
     REQUIRED_COLUMNS,
 )
+from dagster_project.collect.read import MAX_FILE_BYTES, Unreadable, read_table
+from dagster_project.collect.rules import ERROR, RULES, WARNING
 from dagster_project.reference import Reference
 
-# Files bigger than this are not read at all: a monthly return is a few kilobytes.
-MAX_FILE_BYTES = 50 * 1024 * 1024
+__all__ = ["MAX_FILE_BYTES", "ParsedFile", "Problem", "parse_submission", "validate_files"]
+
+SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".txt")
+THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
+FLAG_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
+TOTALS = re.compile(r"(grand\s+)?totals?:?|cyfanswm(\s+cyffredinol)?:?", re.I)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,149 +43,192 @@ class Problem:
     """One thing wrong with a submission, located well enough for the body to fix it."""
 
     file: str
-    row: int  # line in the file, header = 1; 0 for a problem with the whole file
+    row: int  # the row number the body sees (header = 1); 0 for the whole file
     column: str
     value: str
     rule: str
-    expected: str
+    detail: str = ""  # fills the rule's {detail}, e.g. the total online was compared with
 
-    def describe(self) -> str:
-        where = f"row {self.row}, column '{self.column}'" if self.row else "whole file"
-        if self.row and not self.column:
-            where = f"row {self.row}"
+    @property
+    def severity(self) -> str:
+        return RULES[self.rule].severity
+
+    @property
+    def expected_en(self) -> str:
+        return RULES[self.rule].expected_en.format(detail=self.detail)
+
+    @property
+    def expected_cy(self) -> str:
+        return RULES[self.rule].expected_cy.format(detail=self.detail)
+
+    expected = expected_en
+
+    @property
+    def fix_en(self) -> str:
+        return RULES[self.rule].fix_en
+
+    @property
+    def fix_cy(self) -> str:
+        return RULES[self.rule].fix_cy
+
+    def describe(self, language: str = "en") -> str:
+        welsh = language == "cy"
+        if not self.row:
+            where = "y ffeil gyfan" if welsh else "whole file"
+        else:
+            where = f"rhes {self.row}" if welsh else f"row {self.row}"
+            if self.column:
+                where += f", colofn '{self.column}'" if welsh else f", column '{self.column}'"
+        if welsh:
+            found = f"canfuwyd {self.value!r}" if self.value else "ni chanfuwyd dim"
+            return f"{self.file}: {where}: {found}; disgwyliwyd {self.expected_cy} [{self.rule}]"
         found = f"found {self.value!r}" if self.value else "found nothing"
-        return f"{self.file}: {where}: {found}; expected {self.expected} [{self.rule}]"
+        return f"{self.file}: {where}: {found}; expected {self.expected_en} [{self.rule}]"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+            "severity": self.severity,
+            "expected_en": self.expected_en,
+            "expected_cy": self.expected_cy,
+            "fix_en": self.fix_en,
+            "fix_cy": self.fix_cy,
+        }
 
 
 @dataclass
 class ParsedFile:
-    """A submission file read into text cells; `problems` holds file-level problems only."""
+    """A submission read into text cells. `sender` is the body it came from (its landing folder
+    or API endpoint), None when unknown; `problems` holds what was found while reading."""
 
     name: str
     content_hash: str
+    sender: str | None = None
     rows: list[dict[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> bool:
+        return any(RULES[p.rule].unreadable for p in self.problems)
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _normalise_header(cell: str) -> str:
-    return cell.strip().lower().replace(" ", "_")
+def normalise_header(cell: str) -> str:
+    """'Transactions Total (count)' -> 'transactions_total': case, spacing and notes forgiven."""
+    cell = re.sub(r"\(.*?\)", "", cell.replace("\ufeff", "")).strip().lower()
+    return re.sub(r"[\s\-]+", "_", cell)
 
 
-def parse_submission(name: str, data: bytes) -> ParsedFile:
-    """Decode a CSV submission and map its cells to contract columns by header name."""
-    parsed = ParsedFile(name=name, content_hash=content_hash(data))
+def normalise_cells(cells: dict[str, str]) -> dict[str, str]:
+    """The unambiguous readings of a row: thousands separators, yes/no spellings, 'n/a'."""
+    row = {}
+    for column in COLUMN_NAMES:
+        value = cells.get(column, "").strip()
+        if column not in REQUIRED_COLUMNS and value.lower() in NOT_GIVEN:
+            value = ""
+        elif column in COUNT_COLUMNS and THOUSANDS.fullmatch(value):
+            value = value.replace(",", "")
+        elif column in FLAG_COLUMNS:
+            value = FLAG_WORDS.get(value.lower(), value)
+        row[column] = value
+    return row
 
-    def reject(rule: str, value: str, expected: str, column: str = "") -> ParsedFile:
-        parsed.problems.append(Problem(name, 0, column, value, rule, expected))
-        return parsed
 
-    if len(data) > MAX_FILE_BYTES:
-        return reject("file_too_large", f"{len(data)} bytes", f"at most {MAX_FILE_BYTES} bytes")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return reject(
-            "encoding",
-            f"byte {data[error.start]:#04x} at offset {error.start}",
-            "a CSV file saved as UTF-8",
+def _is_blank(cells: list[str]) -> bool:
+    return not any(str(c).strip() for c in cells)
+
+
+def _find_header(rows: list[tuple[int, list[str]]]) -> int | None:
+    """The header is the first row naming three or more contract columns (title rows above it
+    are allowed), else the first non-blank row."""
+    for index, (_, cells) in enumerate(rows):
+        if len({normalise_header(c) for c in cells} & set(COLUMN_NAMES)) >= 3:
+            return index
+    return next((i for i, (_, cells) in enumerate(rows) if not _is_blank(cells)), None)
+
+
+def parse_submission(name: str, data: bytes, sender: str | None = None) -> ParsedFile:
+    """Read a CSV or XLSX submission and map its cells to contract columns by header name."""
+    parsed = ParsedFile(name=name, content_hash=content_hash(data), sender=sender)
+
+    def problem(row: int, column: str, value: str, rule: str, detail: str = "") -> None:
+        parsed.problems.append(Problem(name, row, column, value, rule, detail))
+
+    if not name.lower().endswith(SPREADSHEET_SUFFIXES):
+        problem(
+            0, "", name.rsplit(".", 1)[-1] if "." in name else "(no extension)", "not_a_spreadsheet"
         )
-    lines = list(csv.reader(io.StringIO(text, newline="")))
-    header_index = next((i for i, line in enumerate(lines) if any(c.strip() for c in line)), None)
+        return parsed
+    try:
+        table = read_table(data)
+    except Unreadable as error:
+        problem(0, "", error.value, error.rule, error.detail)
+        return parsed
+    header_index = _find_header(table.rows)
     if header_index is None:
-        return reject("empty_file", "", "a header row and at least one data row")
-    header = [_normalise_header(c) for c in lines[header_index]]
+        problem(0, "", "", "empty_file")
+        return parsed
+    header = [normalise_header(c) for c in table.rows[header_index][1]]
+    while header and not header[-1]:
+        header.pop()  # spreadsheets pad rows with empty trailing cells
     for column in REQUIRED_COLUMNS:
         if column not in header:
-            reject("missing_column", "", f"a column named '{column}'", column)
+            problem(0, column, "", "missing_column", column)
     for column in header:
         if column not in COLUMN_NAMES:
-            reject(
-                "unknown_column",
-                column,
-                f"only the contract's columns: {', '.join(COLUMN_NAMES)}",
-                column,
-            )
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    for column in duplicates:
-        reject("duplicate_column", column, "each column once", column)
+            problem(0, column, column, "unknown_column")
+    for column in sorted({c for c in header if header.count(c) > 1}):
+        problem(0, column, column, "duplicate_column")
     if parsed.problems:
         return parsed
-    for offset, line in enumerate(lines[header_index + 1 :], start=header_index + 2):
-        if not any(c.strip() for c in line):
-            continue  # blank rows carry nothing
-        if len(line) != len(header):
-            parsed.problems.append(
-                Problem(
-                    name,
-                    offset,
-                    "",
-                    f"{len(line)} cells",
-                    "row_length",
-                    f"{len(header)} cells, one per header column",
-                )
-            )
+    body = [(n, cells) for n, cells in table.rows[header_index + 1 :] if not _is_blank(cells)]
+    if body and _is_totals_row(body[-1][1], header):
+        problem(body[-1][0], "", "", "totals_row_ignored")
+        body.pop()
+    for number, cells in body:
+        if any(str(c).strip() for c in cells[len(header) :]):
+            problem(number, "", f"{len(cells)} cells", "row_length", str(len(header)))
             continue
-        cells = {column: cell.strip() for column, cell in zip(header, line, strict=True)}
-        row = {column: cells.get(column, "") for column in COLUMN_NAMES}
-        for column in COLUMN_NAMES:
-            if column not in REQUIRED_COLUMNS and row[column].lower() in NOT_GIVEN:
-                row[column] = ""
-        row["_row"] = str(offset)
+        # Programs drop empty trailing cells: a short row's missing cells are empty ones.
+        cells = [*cells, *[""] * (len(header) - len(cells))]
+        row = normalise_cells(dict(zip(header, cells[: len(header)], strict=True)))
+        row["_row"] = str(number)
         parsed.rows.append(row)
-    if not parsed.rows and not parsed.problems:
-        reject("no_rows", "", "at least one data row under the header")
+    if not parsed.rows and not any(p.severity == ERROR for p in parsed.problems):
+        problem(0, "", "", "no_rows")
     return parsed
 
 
-def parse_records(name: str, data: bytes, records: object) -> ParsedFile:
+def _is_totals_row(cells: list[str], header: list[str]) -> bool:
+    named = dict(zip(header, cells, strict=False))
+    return any(
+        TOTALS.fullmatch(str(named.get(c, "")).strip())
+        for c in ("body_code", "period", "service_code")
+    )
+
+
+def parse_records(name: str, data: bytes, records: object, sender: str | None = None) -> ParsedFile:
     """Rows given as JSON objects (an API payload), checked like a file's rows; a row's number is
     its position in the list, from 1."""
-    parsed = ParsedFile(name=name, content_hash=content_hash(data))
+    parsed = ParsedFile(name=name, content_hash=content_hash(data), sender=sender)
     if not isinstance(records, list) or not records:
-        parsed.problems.append(
-            Problem(
-                name,
-                0,
-                "",
-                type(records).__name__,
-                "no_rows",
-                "a non-empty list of submission rows",
-            )
-        )
+        parsed.problems.append(Problem(name, 0, "", type(records).__name__, "no_rows"))
         return parsed
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             parsed.problems.append(
-                Problem(
-                    name,
-                    number,
-                    "",
-                    type(record).__name__,
-                    "row_length",
-                    "an object with the contract's fields",
-                )
+                Problem(name, number, "", type(record).__name__, "row_length", "an object with")
             )
             continue
-        unknown = sorted(set(record) - set(COLUMN_NAMES))
-        for column in unknown:
-            parsed.problems.append(
-                Problem(
-                    name,
-                    number,
-                    column,
-                    column,
-                    "unknown_column",
-                    f"only the contract's columns: {', '.join(COLUMN_NAMES)}",
-                )
-            )
-        row = {c: _json_cell(record.get(c)) for c in COLUMN_NAMES}
-        for column in COLUMN_NAMES:
-            if column not in REQUIRED_COLUMNS and row[column].lower() in NOT_GIVEN:
-                row[column] = ""
+        for column in sorted(set(record) - set(COLUMN_NAMES)):
+            parsed.problems.append(Problem(name, number, column, column, "unknown_column"))
+        row = normalise_cells({c: _json_cell(record.get(c)) for c in COLUMN_NAMES})
         row["_row"] = str(number)
         parsed.rows.append(row)
     return parsed
@@ -196,138 +247,180 @@ def _json_cell(value: object) -> str:
 
 def rows_table(files: list[ParsedFile]) -> pa.Table:
     """All rows of a batch as one Arrow table of text cells, keyed by file index and row."""
-    columns: dict[str, list] = {"file_id": [], "row_number": []}
+    columns: dict[str, list] = {"file_id": [], "row_number": [], "sender": []}
     columns.update({c: [] for c in COLUMN_NAMES})
     for file_id, parsed in enumerate(files):
         for row in parsed.rows:
             columns["file_id"].append(file_id)
             columns["row_number"].append(int(row["_row"]))
+            columns["sender"].append(parsed.sender)
             for column in COLUMN_NAMES:
                 columns[column].append(row[column])
     schema = pa.schema(
-        [("file_id", pa.int32()), ("row_number", pa.int32())]
+        [("file_id", pa.int32()), ("row_number", pa.int32()), ("sender", pa.string())]
         + [(c, pa.string()) for c in COLUMN_NAMES]
     )
     return pa.table(columns, schema=schema)
 
 
-def _rule_sql() -> str:
-    """The row rules as one set-based query; every branch yields
-    (file_id, row_number, column, value, rule, expected)."""
-    parts = []
-    for column in REQUIRED_COLUMNS:
-        parts.append(f"""
-        select file_id, row_number, '{column}', '', 'required', 'a value (this column is required)'
-        from incoming where {column} = ''""")
-    for column in COUNT_COLUMNS:
-        parts.append(f"""
-        select file_id, row_number, '{column}', {column}, 'whole_number',
-               'a whole number of 0 or more, digits only (e.g. 1250)'
-        from incoming where {column} <> '' and not regexp_full_match({column}, '[0-9]+')""")
-    for column in FLAG_COLUMNS:
-        parts.append(f"""
-        select file_id, row_number, '{column}', {column}, 'yes_no', 'yes or no'
-        from incoming where {column} <> '' and lower({column}) not in ('yes', 'no')""")
-    channels = " and ".join(f"regexp_full_match({c}, '[0-9]+')" for c in CHANNEL_COLUMNS)
-    channel_sum = " + ".join(f"{c}::hugeint" for c in CHANNEL_COLUMNS)
-    parts.append(f"""
-        select file_id, row_number, 'period', period, 'period_format',
-               'a month written YYYY-MM, e.g. 2025-04'
-        from incoming
-        where period <> '' and not regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])')
-    union all
-        select file_id, row_number, 'period', period, 'period_future',
-               'a month no later than ' || $current_period
+HISTORY_SCHEMA = pa.schema(
+    [("body_code", pa.string()), ("service_code", pa.string()), ("median_total", pa.float64())]
+)
+DIGITS = "regexp_full_match({0}, '[0-9]+')"
+
+
+def _set_rules_sql() -> str:
+    """Rules across rows, files and reference data, as one query; every branch yields
+    (file_id, row_number, column, value, rule, detail). Cell rules are the GX suite's job."""
+    channels_all = " and ".join(DIGITS.format(c) for c in CHANNEL_COLUMNS)
+    channels_any = " or ".join(DIGITS.format(c) for c in CHANNEL_COLUMNS)
+    channel_sum = " + ".join(f"coalesce(try_cast({c} as hugeint), 0)" for c in CHANNEL_COLUMNS)
+    counts_ok = f"{DIGITS.format('transactions_online')} and {DIGITS.format('transactions_total')}"
+    too_large = "\n    union all".join(
+        f"""
+        select file_id, row_number, '{c}', {c}, 'too_large', ''
+        from incoming where {DIGITS.format(c)} and length(ltrim({c}, '0')) > 15"""
+        for c in COUNT_COLUMNS
+    )
+    return f"""
+        select file_id, row_number, 'period', period, 'period_future', $current_period
         from incoming
         where regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])') and period > $current_period
     union all
-        select file_id, row_number, 'body_code', body_code, 'known_body',
-               'a body code from the register of public bodies (e.g. W06000015)'
+        select file_id, row_number, 'body_code', body_code, 'known_body', ''
         from incoming where body_code <> '' and body_code not in (select body_code from bodies)
     union all
-        select i.file_id, i.row_number, 'body_code', i.body_code, 'one_body_per_file',
-               'the same body_code on every row of a file (first row has ' || f.body_code || ')'
+        select file_id, row_number, 'body_code', body_code, 'wrong_body', sender
+        from incoming
+        where sender is not null and body_code <> '' and body_code <> sender
+          and body_code in (select body_code from bodies)
+    union all
+        select i.file_id, i.row_number, 'body_code', i.body_code, 'one_body_per_file', f.body_code
         from incoming i join (
             select file_id, arg_min(body_code, row_number) as body_code
             from incoming group by file_id
         ) f using (file_id)
-        where i.body_code <> f.body_code
+        where i.sender is null and i.body_code <> f.body_code
     union all
-        select i.file_id, i.row_number, 'service_code', i.service_code, 'known_service',
-               'a service code from the catalogue for the ' || b.sector || ' sector'
+        select i.file_id, i.row_number, 'service_code', i.service_code, 'known_service', b.sector
         from incoming i join bodies b using (body_code)
         left join services s on s.service_code = i.service_code and s.sector = b.sector
         where i.service_code <> '' and s.service_code is null
     union all
         select file_id, row_number, 'transactions_online', transactions_online,
-               'online_not_above_total',
-               'no more than transactions_total (' || transactions_total || ')'
+               'online_not_above_total', transactions_total
         from incoming
-        where regexp_full_match(transactions_online, '[0-9]+')
-          and regexp_full_match(transactions_total, '[0-9]+')
-          and transactions_online::hugeint > transactions_total::hugeint
+        where {counts_ok} and transactions_online::hugeint > transactions_total::hugeint
     union all
-        select file_id, row_number, 'transactions_total', transactions_total, 'channels_add_up',
-               'online + phone + face to face + paper + other = total; they add up to '
-               || (transactions_online::hugeint + {channel_sum})::varchar
+        select file_id, row_number, 'transactions_total', transactions_total,
+               case when {channels_all} then 'channels_add_up' else 'channels_exceed_total' end,
+               (transactions_online::hugeint + {channel_sum})::varchar
         from incoming
-        where {channels} and regexp_full_match(transactions_online, '[0-9]+')
-          and regexp_full_match(transactions_total, '[0-9]+')
-          and transactions_online::hugeint + {channel_sum} <> transactions_total::hugeint
+        where {counts_ok} and ({channels_any})
+          and transactions_online::hugeint <= transactions_total::hugeint
+          and case when {channels_all}
+                   then transactions_online::hugeint + {channel_sum} <> transactions_total::hugeint
+                   else transactions_online::hugeint + {channel_sum} > transactions_total::hugeint
+              end
     union all
         select file_id, row_number, 'service_code', service_code, 'duplicate_row',
-               'one row per body, period and service; row ' || first_row || ' has the same'
+               first_row::varchar
         from (
             select *, min(row_number) over (partition by file_id, body_code, period, service_code)
                    as first_row
             from incoming
-        ) where row_number > first_row""")
-    # Integer columns are stored as BIGINT: a value beyond that range is not a plausible count.
-    for column in COUNT_COLUMNS:
-        parts.append(f"""
-        select file_id, row_number, '{column}', {column}, 'too_large', 'a count below 10^15'
-        from incoming
-        where regexp_full_match({column}, '[0-9]+') and length(ltrim({column}, '0')) > 15""")
-    return "\nunion all".join(parts)
+        ) where row_number > first_row
+    union all
+        select i.file_id, i.row_number, 'transactions_total', i.transactions_total,
+               'volume_outlier', round(h.median_total)::bigint::varchar
+        from incoming i join history h using (body_code, service_code)
+        where {DIGITS.format("i.transactions_total")} and h.median_total >= 50
+          and (i.transactions_total::double > 10 * h.median_total
+               or i.transactions_total::double < h.median_total / 10)
+    union all {too_large}
+    """
+
+
+def _cell_rule_problems(files: list[ParsedFile], incoming: pa.Table) -> list[Problem]:
+    """Run the GX suite of cell rules once over every row of the batch."""
+    from expectations.runner import run_suite
+
+    if incoming.num_rows == 0:
+        return []
+    frame = incoming.to_pandas().replace("", None)
+    outcome = run_suite("submission_rows", frame)
+    problems = []
+    for result in outcome.outcomes:
+        rule = result.meta["rule"]
+        for position in result.unexpected_rows:
+            record = frame.iloc[position]
+            value = record[result.column]
+            problems.append(
+                Problem(
+                    files[int(record["file_id"])].name,
+                    int(record["row_number"]),
+                    result.column,
+                    "" if pd.isna(value) else str(value),
+                    rule,
+                )
+            )
+    return problems
 
 
 def check_rows(
-    con: duckdb.DuckDBPyConnection, files: list[ParsedFile], reference: Reference, today: date
+    files: list[ParsedFile], reference: Reference, today: date, history: pa.Table | None = None
 ) -> list[Problem]:
-    """Run every row rule over all rows of the batch; `incoming` must already be registered."""
-    con.register(
-        "bodies",
-        pa.Table.from_pylist(
-            [{"body_code": b["body_code"], "sector": b["sector"]} for b in reference.bodies],
-            schema=pa.schema([("body_code", pa.string()), ("sector", pa.string())]),
-        ),
-    )
-    con.register(
-        "services",
-        pa.Table.from_pylist(
-            [
-                {"service_code": s["service_code"], "sector": s["sector"]}
-                for s in reference.services
-            ],
-            schema=pa.schema([("service_code", pa.string()), ("sector", pa.string())]),
-        ),
-    )
-    found = con.execute(_rule_sql(), {"current_period": today.strftime("%Y-%m")}).fetchall()
-    return sorted(
-        Problem(files[file_id].name, row, column, value, rule, expected)
-        for file_id, row, column, value, rule, expected in found
-    )
+    """Every row rule over every row of the batch."""
+    incoming = rows_table(files)
+    problems = _cell_rule_problems(files, incoming)
+    con = duckdb.connect()
+    try:
+        con.register("incoming", incoming)
+        con.register(
+            "bodies",
+            pa.Table.from_pylist(
+                [{"body_code": b["body_code"], "sector": b["sector"]} for b in reference.bodies],
+                schema=pa.schema([("body_code", pa.string()), ("sector", pa.string())]),
+            ),
+        )
+        con.register(
+            "services",
+            pa.Table.from_pylist(
+                [
+                    {"service_code": s["service_code"], "sector": s["sector"]}
+                    for s in reference.services
+                ],
+                schema=pa.schema([("service_code", pa.string()), ("sector", pa.string())]),
+            ),
+        )
+        con.register("history", history if history is not None else HISTORY_SCHEMA.empty_table())
+        found = con.execute(
+            _set_rules_sql(), {"current_period": today.strftime("%Y-%m")}
+        ).fetchall()
+    finally:
+        con.close()
+    problems += [
+        Problem(files[f].name, row, column, value or "", rule, detail or "")
+        for f, row, column, value, rule, detail in found
+    ]
+    return problems
 
 
 def validate_files(
-    files: list[ParsedFile], reference: Reference, today: date
+    files: list[ParsedFile], reference: Reference, today: date, history: pa.Table | None = None
 ) -> dict[str, list[Problem]]:
-    """Every problem of every file in the batch, by file name (an empty list means accepted)."""
-    con = duckdb.connect()
-    con.register("incoming", rows_table(files))
-    row_problems = check_rows(con, files, reference, today)
-    con.close()
-    problems: dict[str, list[Problem]] = {f.name: sorted(f.problems) for f in files}
-    for problem in row_problems:
+    """Every problem of every file in the batch, by file name, sorted; a file is accepted when
+    none of its problems is an error. `history` (body_code, service_code, median_total) enables
+    the volume check."""
+    problems: dict[str, list[Problem]] = {f.name: list(f.problems) for f in files}
+    for problem in check_rows(files, reference, today, history):
         problems[problem.file].append(problem)
-    return problems
+    return {name: sorted(found) for name, found in problems.items()}
+
+
+def rejected(problems: list[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
+
+
+def warnings(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == WARNING]

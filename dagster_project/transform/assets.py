@@ -14,7 +14,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.collect.landing import ensure_raw_schema
+from dagster_project.collect.load import ensure_raw_schema
 from dagster_project.resources import PlatformSettings, dbt_project
 
 

@@ -29,7 +29,7 @@ def _reference():
 def only(problems: list[Problem]) -> tuple:
     assert len(problems) == 1, problems
     p = problems[0]
-    return (p.row, p.column, p.value, p.rule, p.expected)
+    return (p.row, p.column, p.value, p.rule, p.expected_en)
 
 
 def test_a_valid_file_has_no_problems():
@@ -50,7 +50,7 @@ def test_not_available_in_optional_cells_means_empty():
     assert problems_of(submission({**GOOD, "transactions_phone": "N/A"})) == []
 
 
-@pytest.mark.parametrize("value", ["12.5", "-3", "1,234", "lots", "1e3"])
+@pytest.mark.parametrize("value", ["12.5", "-3", "1,23", "12,3456", "lots", "1e3"])
 def test_counts_must_be_whole_numbers(value):
     assert only(problems_of(submission({**GOOD, "letters_posted": value}))) == (
         2,
@@ -67,7 +67,7 @@ def test_required_cell_left_empty():
         "digital_notifications",
         "",
         "required",
-        "a value (this column is required)",
+        "a value: this column is required",
     )
 
 
@@ -121,7 +121,7 @@ def test_one_body_per_file():
         "body_code",
         "W06000011",
         "one_body_per_file",
-        f"the same body_code on every row of a file (first row has {CARDIFF})",
+        f"the same body_code on every row (the first row has {CARDIFF})",
     )
 
 
@@ -170,7 +170,7 @@ def test_one_row_per_body_period_and_service():
         "service_code",
         TAX,
         "duplicate_row",
-        "one row per body, period and service; row 2 has the same",
+        "one row per body, month and service; row 2 has the same",
     )
 
 
@@ -191,7 +191,14 @@ def test_implausibly_large_count():
         (b"", "empty_file", ""),
         (b"\n\n", "empty_file", ""),
         (submission(), "no_rows", ""),
-        ("body_code,caf\u00e9\n".encode("cp1252"), "encoding", "byte 0xe9 at offset 13"),
+        (b"body_code,\x81\x8d\n", "encoding", "byte 0x81 at offset 10"),
+        (
+            b"PK\x03\x04not really a workbook",
+            "not_a_spreadsheet",
+            "a damaged workbook (BadZipFile)",
+        ),
+        (b"\xd0\xcf\x11\xe0old excel", "not_a_spreadsheet", "an old-style .xls workbook"),
+        (b"\x00\x01\x02binary", "not_a_spreadsheet", "binary content"),
     ],
 )
 def test_unreadable_files(data, rule, value):
@@ -219,6 +226,24 @@ def test_row_with_wrong_number_of_cells():
     )
 
 
+def test_volume_far_from_the_body_history_is_a_warning():
+    import pyarrow as pa
+
+    from dagster_project.collect.validate import HISTORY_SCHEMA
+
+    history = pa.Table.from_pylist(
+        [{"body_code": CARDIFF, "service_code": TAX, "median_total": 80.0}], schema=HISTORY_SCHEMA
+    )
+    parsed = parse_submission("f.csv", submission(GOOD))  # 1000 > 10 x 80
+    [problem] = validate_files([parsed], _reference(), TODAY, history)["f.csv"]
+    assert (problem.rule, problem.severity, problem.value, problem.detail) == (
+        "volume_outlier",
+        "warning",
+        "1000",
+        "80",
+    )
+
+
 def test_file_too_large_is_not_read():
     problem = parse_submission("f.csv", b"x" * (MAX_FILE_BYTES + 1)).problems[0]
     assert problem.rule == "file_too_large"
@@ -239,3 +264,64 @@ def test_markup_and_formulas_in_notes_are_just_text():
     note = '=HYPERLINK("x") <script>alert(1)</script> \'; drop table raw.submissions; --'
     assert problems_of(submission({**GOOD, "notes": note})) == []
     assert parse_submission("f.csv", submission({**GOOD, "notes": note})).rows[0]["notes"] == note
+
+
+def test_short_rows_have_empty_trailing_cells():
+    header, line = submission({**GOOD, "notes": ""}).decode().splitlines()
+    assert problems_of(f"{header}\n{line.rstrip(',')}\n".encode()) == []
+
+
+def test_thousands_separators_are_read_when_unambiguous():
+    data = submission({**GOOD, "transactions_total": "12,345", "transactions_online": "1,000"})
+    row = parse_submission("f.csv", data).rows[0]
+    assert (row["transactions_total"], row["transactions_online"]) == ("12345", "1000")
+
+
+def test_windows_1252_and_welsh_letters():
+    note = "Gwasanaeth newydd — café"
+    data = submission({**GOOD, "notes": note}).decode().encode("cp1252")
+    assert parse_submission("f.csv", data).rows[0]["notes"] == note
+    welsh = "Ymholiadau ŵyr ac ŷd â ô"
+    assert parse_submission("f.csv", submission({**GOOD, "notes": welsh})).rows[0]["notes"] == welsh
+
+
+def test_title_rows_above_the_header_and_a_trailing_totals_row():
+    text = submission(GOOD).decode()
+    data = f"Cardiff Council monthly return,,\n\n{text}Total,,,1000,600,,,,,,,400,600,\n".encode()
+    parsed = parse_submission("f.csv", data)
+    assert len(parsed.rows) == 1 and parsed.rows[0]["_row"] == "4"
+    assert [(p.row, p.rule, p.severity) for p in problems_of(data)] == [
+        (5, "totals_row_ignored", "warning")
+    ]
+
+
+def test_yes_no_spellings():
+    for spelling in ("Y", "n", "TRUE", "false", "Yes"):
+        assert problems_of(submission({**GOOD, "digital_by_default": spelling})) == []
+
+
+def test_partial_channel_breakdown_above_total_is_a_warning():
+    [problem] = problems_of(submission({**GOOD, "transactions_phone": 500}))
+    assert (problem.rule, problem.severity, problem.detail) == (
+        "channels_exceed_total",
+        "warning",
+        "1100",
+    )
+
+
+def test_row_about_another_body_than_the_sender():
+    data = submission({**GOOD, "body_code": "W06000011"})
+    parsed = parse_submission("f.csv", data, sender=CARDIFF)
+    [problem] = validate_files([parsed], _reference(), TODAY)["f.csv"]
+    assert (problem.row, problem.rule, problem.expected_en) == (
+        2,
+        "wrong_body",
+        f"figures about {CARDIFF} only, the body that sent them",
+    )
+
+
+def test_every_problem_is_explained_in_welsh_too():
+    [problem] = problems_of(submission({**GOOD, "transactions_online": 1001}))
+    assert problem.expected_cy == "dim mwy na transactions_total (1000)"
+    assert problem.fix_cy.startswith("Mae trafodion ar-lein yn rhan o'r cyfanswm")
+    assert "rhes 2, colofn 'transactions_online'" in problem.describe("cy")

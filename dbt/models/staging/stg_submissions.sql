@@ -1,4 +1,5 @@
--- One row per accepted submission row, every version kept; period as the first day of its month.
+-- One row per accepted submission row, every version kept, as known at `as_of`; period as the
+-- first day of its month.
 select
     load_sequence,
     file_name,
@@ -15,3 +16,4 @@ select
     letters_posted,
     digital_notifications
 from {{ source('raw', 'submissions') }}
+{{ as_of_filter('loaded_at') }}

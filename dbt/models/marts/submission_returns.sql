@@ -1,0 +1,68 @@
+-- Expected versus received returns: one row per registered body and month, from the first month
+-- anyone reported to the publication month. A return is due by day `return_due_day` of the
+-- following month. Status:
+--   on_time      accepted rows for the month arrived by the due date
+--   late         accepted rows arrived, but only after the due date
+--   rejected     only rejected files mentioned the month (see quarantine/)
+--   missing      nothing accepted and the due date has passed
+--   not_yet_due  nothing accepted yet, and the due date is still to come
+with months as (
+    select cast(range as date) as period_month
+    from range(
+        (select min(period_month) from {{ ref('stg_submissions') }}),
+        (select publication_month from {{ ref('int_publication_window') }}) + interval 1 month,
+        interval 1 month
+    )
+),
+
+expected as (
+    select b.body_code, b.sector, m.period_month,
+        cast(m.period_month + interval 1 month + to_days({{ var('return_due_day') }} - 1)
+             as date) as due_date
+    from {{ ref('stg_bodies') }} as b
+    cross join months as m
+),
+
+accepted as (
+    select body_code, period_month, min(loaded_at) as first_received_at,
+        max(loaded_at) as last_received_at, count(distinct load_sequence) as versions,
+        count(distinct service_code) as services_reported
+    from {{ ref('stg_submissions') }}
+    group by body_code, period_month
+),
+
+rejected_months as (
+    select sender as body_code, unnest(periods) as period
+    from {{ ref('stg_submission_files') }}
+    where status = 'rejected' and sender is not null
+),
+
+rejected as (
+    select body_code, cast(strptime(period || '-01', '%Y-%m-%d') as date) as period_month,
+        count(*) as rejected_files
+    from rejected_months
+    group by all
+)
+
+select
+    e.body_code,
+    e.sector,
+    e.period_month,
+    strftime(e.period_month, '%Y-%m') as period,
+    e.due_date,
+    a.first_received_at,
+    a.last_received_at,
+    coalesce(a.versions, 0) as versions,
+    coalesce(a.services_reported, 0) as services_reported,
+    coalesce(r.rejected_files, 0) as rejected_files,
+    case
+        when a.first_received_at is not null and cast(a.first_received_at as date) <= e.due_date
+            then 'on_time'
+        when a.first_received_at is not null then 'late'
+        when r.rejected_files > 0 then 'rejected'
+        when e.due_date < {{ as_of_date() }} then 'missing'
+        else 'not_yet_due'
+    end as status
+from expected as e
+left join accepted as a using (body_code, period_month)
+left join rejected as r using (body_code, period_month)
