@@ -27,9 +27,9 @@ def verdicts(problems: list[Problem]) -> dict[str, str]:
             "verdict_en": "not loaded",
             "verdict_cy": "heb ei llwytho",
             "summary_en": f"{errors} error(s) and {warnings} warning(s) found. Nothing from this "
-            "file was loaded. Fix every error below and send the whole file again.",
-            "summary_cy": f"Canfuwyd {errors} gwall a {warnings} rhybudd. Ni lwythwyd dim o'r "
-            "ffeil hon. Cywirwch bob gwall isod ac anfonwch y ffeil gyfan eto.",
+            "file is loaded: fix every error below and send the whole file again.",
+            "summary_cy": f"Canfuwyd {errors} gwall a {warnings} rhybudd. Ni lwythir dim o'r "
+            "ffeil hon: cywirwch bob gwall isod ac anfonwch y ffeil gyfan eto.",
         }
     return {
         "status": "accepted_with_warnings" if warnings else "accepted",
