@@ -24,6 +24,9 @@ EVIDENCE_SOURCES: dict[str, str] = {
     "indicators_monthly": "select * from marts.indicators_monthly order by body_code, period_month",
     "body_benchmarks": "select * from marts.body_benchmarks order by body_code, indicator_code",
     "indicator_dictionary": "select * from reference.indicator_dictionary order by indicator_code",
+    "submission_returns": "select * from marts.submission_returns order by body_code, period_month",
+    "submission_files": "select file_name, source, sender, status, received_at, row_count, "
+    "error_count, warning_count from staging.stg_submission_files order by load_sequence",
 }
 BODY_CODE = re.compile(r"[A-Z0-9]+")
 # A spreadsheet treats a cell starting with one of these as a formula.

@@ -2,11 +2,13 @@
 landing files of the demo data: the pipeline's SQL and this arithmetic must agree for every body."""
 
 import csv
+import io
 from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from openpyxl import load_workbook
 
 from dagster_project.collect.demo_data import month_list, write_demo_submissions
 from dagster_project.settings import DataPaths
@@ -14,11 +16,34 @@ from dagster_project.settings import DataPaths
 END, MONTHS = "2026-09", 14
 
 
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a demo file, read without the platform's code: XLSX through openpyxl; CSV
+    in UTF-8 or Windows-1252, after any title row, without thousands separators or totals."""
+    if path.suffix == ".xlsx":
+        sheet = load_workbook(path, read_only=True).active
+        lines = [
+            ["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)
+        ]
+    else:
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
+        lines = list(csv.reader(io.StringIO(text)))
+    start = next(i for i, line in enumerate(lines) if "body" in ",".join(line).lower())
+    header = [c.strip().lower().replace(" ", "_") for c in lines[start]]
+    rows = [dict(zip(header, line, strict=True)) for line in lines[start + 1 :]]
+    return [
+        {k: v.replace(",", "") for k, v in r.items()} for r in rows if r["body_code"] != "Total"
+    ]
+
+
 def recompute(landing: Path, population: dict[str, int]) -> dict[str, dict]:
     """Headline indicators from the accepted landing files; later files supersede earlier ones."""
     latest: dict[tuple, dict] = {}
-    for path in sorted(landing.rglob("*.csv")):  # load order: sorted relative path
-        for row in csv.DictReader(path.open(encoding="utf-8")):
+    for path in sorted(landing.rglob("*.*")):  # load order: sorted relative path
+        for row in read_rows(path):
             latest[(row["body_code"], row["service_code"], row["period"])] = row
     window = set(month_list(END, 12))
     sums: dict[str, dict] = defaultdict(lambda: defaultdict(int))

@@ -15,7 +15,7 @@ import io
 import math
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dagster_project.collect.contract import COLUMN_NAMES
 from dagster_project.reference import Reference, load_reference
@@ -151,6 +151,7 @@ def demo_submissions(
             ]  # now and then a service is left out of a return
             files[f"{code}/{code}_{period}.csv"] = _to_csv(rows)
     _add_resubmission_and_mistakes(files, periods)
+    _send_some_the_way_real_bodies_do(files, periods)
     return files
 
 
@@ -188,6 +189,45 @@ def _add_resubmission_and_mistakes(files: dict[str, bytes], periods: list[str]) 
         f",{code},",
         ",hb_repeat_prescription," if not code.startswith("hb_") else ",la_council_tax_payment,",
     )
+
+
+def _send_some_the_way_real_bodies_do(files: dict[str, bytes], periods: list[str]) -> None:
+    """Valid returns in the shapes real bodies send: a council that fills in the XLSX template,
+    and one whose spreadsheet exports Windows-1252 CSV with a title row, thousands separators
+    and a totals row. All of them load."""
+    from openpyxl import Workbook
+
+    xlsx_council, csv_council = "W06000015", "W06000011"  # Cardiff and Swansea
+    for period in periods[-3:]:
+        name = f"{xlsx_council}/{xlsx_council}_{period}.csv"
+        if name not in files:
+            continue
+        lines = list(csv.reader(io.StringIO(files.pop(name).decode("utf-8"))))
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "Submission"
+        sheet.append(lines[0])
+        for line in lines[1:]:
+            sheet.append([int(c) if c.isdigit() else c for c in line])
+        workbook.properties.created = workbook.properties.modified = datetime(2026, 1, 1)
+        out = io.BytesIO()
+        workbook.save(out)
+        files[name.replace(".csv", ".xlsx")] = out.getvalue()
+    name = f"{csv_council}/{csv_council}_{periods[-1]}.csv"
+    if name in files:
+        lines = list(csv.reader(io.StringIO(files[name].decode("utf-8"))))
+        header = [c.replace("_", " ").title() for c in lines[0]]
+        total = [
+            sum(int(r[i]) for r in lines[1:]) if i in (3, 4) else "" for i in range(len(header))
+        ]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["Monthly digital return – Cyngor Abertawe"])
+        writer.writerow(header)
+        for line in lines[1:]:
+            writer.writerow([f"{int(c):,}" if c.isdigit() else c for c in line])
+        writer.writerow(["Total", *[f"{t:,}" if t != "" else "" for t in total[1:]]])
+        files[name] = out.getvalue().encode("cp1252")
 
 
 def write_demo_submissions(paths: DataPaths, reference: Reference, **options) -> int:
