@@ -93,10 +93,12 @@ def _print_summary() -> None:
     print(f"  league table   {paths.open_data / 'league_table.csv'}")
     print(f"  extracts       {paths.extracts}/<body_code>/")
     print(f"  evidence site  {paths.evidence}  (cd there; npm install; npm run build)")
-    quarantined = sorted(p.name for p in paths.quarantine.glob("*") if p.suffix == ".csv")
+    quarantined = sorted(p.name for p in paths.quarantine.glob("*") if ".report." not in p.name)
     print(f"  quarantine     {paths.quarantine}  ({len(quarantined)} rejected file(s))")
     for name in quarantined:
-        print(f"                 - {name} (report: {name}.report.txt)")
+        print(f"                 - {name} (reports: {name}.report.html, .txt, .json)")
+    warned = sorted(paths.feedback.rglob("*.report.html"))
+    print(f"  feedback       {paths.feedback}  ({len(warned)} loaded file(s) with warnings)")
 
 
 if __name__ == "__main__":
