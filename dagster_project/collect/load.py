@@ -156,19 +156,23 @@ def landing_files(landing: Path) -> list[Path]:
     )
 
 
-def receive_landing_file(path: Path, landing: Path, registered: set[str]) -> Received:
-    """Read a landing file; its sender is the body whose folder it sits in."""
-    relative = path.relative_to(landing)
-    name, data = relative.as_posix(), path.read_bytes()
+def landing_sender(relative: Path, registered: set[str]) -> str | None:
+    """The body a landing file comes from: the registered body whose folder it sits in."""
     folder = relative.parts[0] if len(relative.parts) > 1 else None
-    if folder not in registered:
+    return folder if folder in registered else None
+
+
+def receive_landing_file(path: Path, landing: Path, sender: str | None, data: bytes) -> Received:
+    """Parse a landing file; a file outside any registered body's folder is rejected."""
+    relative = path.relative_to(landing)
+    name = relative.as_posix()
+    if sender is None:
+        folder = relative.parts[0] if len(relative.parts) > 1 else "(landing/ itself)"
         parsed = ParsedFile(
-            name,
-            content_hash(data),
-            problems=[Problem(name, 0, "", folder or "(landing/ itself)", "unknown_sender")],
+            name, content_hash(data), problems=[Problem(name, 0, "", folder, "unknown_sender")]
         )
     else:
-        parsed = parse_submission(name, data, sender=folder)
+        parsed = parse_submission(name, data, sender=sender)
     return Received(parsed, "landing", data, path)
 
 
@@ -221,19 +225,29 @@ def collect_submissions(
 
         batch: list[Received] = []
         seen: set[tuple[str | None, str]] = set()
-        incoming = [
-            receive_landing_file(p, paths.landing, registered) for p in landing_files(paths.landing)
-        ]
-        for item in [*incoming, *pulled]:
+
+        def is_new(sender: str | None, digest: str, name: str) -> bool:
             # Bytes already loaded change nothing; the same bytes twice from one sender in one
-            # batch are one submission.
-            key = (item.parsed.sender, item.parsed.content_hash)
-            if item.parsed.content_hash in loaded or key in seen:
-                result.skipped.append(item.parsed.name)
-                continue
-            seen.add(key)
+            # batch are one submission. Checked before parsing: old files cost a hash, no more.
+            if digest in loaded or (sender, digest) in seen:
+                result.skipped.append(name)
+                return False
+            seen.add((sender, digest))
+            return True
+
+        for path in landing_files(paths.landing):
+            data = path.read_bytes()
+            relative = path.relative_to(paths.landing)
+            sender = landing_sender(relative, registered)
+            if is_new(sender, content_hash(data), relative.as_posix()):
+                batch.append(receive_landing_file(path, paths.landing, sender, data))
+        batch += [
+            item
+            for item in pulled
+            if is_new(item.parsed.sender, item.parsed.content_hash, item.parsed.name)
+        ]
+        for item in batch:
             archive(paths, item.data, item.parsed.content_hash)
-            batch.append(item)
         if not batch:
             return result
 

@@ -325,3 +325,18 @@ def test_every_problem_is_explained_in_welsh_too():
     assert problem.expected_cy == "dim mwy na transactions_total (1000)"
     assert problem.fix_cy.startswith("Mae trafodion ar-lein yn rhan o'r cyfanswm")
     assert "rhes 2, colofn 'transactions_online'" in problem.describe("cy")
+
+
+def test_the_submission_suite_covers_every_cell_rule_of_the_contract():
+    from dagster_project.collect.contract import COLUMNS
+    from expectations.runner import load_suite_definition
+
+    suite = load_suite_definition("submission_rows")
+    covered = {(e["kwargs"]["column"], e["meta"]["rule"]) for e in suite["expectations"]}
+    wanted = {(c.name, "required") for c in COLUMNS if c.required}
+    wanted |= {
+        (c.name, {"count": "whole_number", "flag": "yes_no", "period": "period_format"}[c.kind])
+        for c in COLUMNS
+        if c.kind != "text"
+    }
+    assert covered == wanted
