@@ -32,6 +32,13 @@ BODY_CODE = re.compile(r"[A-Z0-9]+")
 # A spreadsheet treats a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+INDICATOR_CODES = (
+    "online_take_up",
+    "online_availability",
+    "digital_by_default_rate",
+    "letters_per_1000",
+    "digital_contact_share",
+)
 LEAGUE_TABLE_COLUMNS = (
     "body_code",
     "name_en",
@@ -41,14 +48,24 @@ LEAGUE_TABLE_COLUMNS = (
     "population",
     "months_reported",
     "coverage",
-    "online_take_up",
-    "online_availability",
-    "digital_by_default_rate",
-    "letters_per_1000",
-    "digital_contact_share",
+    "ranked",
+    "ranking_status",
+    *INDICATOR_CODES,
     "score",
     "sector_rank",
+    "sector_rank_label",
     "sector_ranked_bodies",
+    "sector_quartile",
+    "rank_movement",
+    "pace_score",
+    "national_pace_rank",
+    "national_pace_rank_label",
+    "letters_prize",
+    *(
+        f"{code}_{part}"
+        for code in INDICATOR_CODES
+        for part in ("pace", "direction", "target_status", "status")
+    ),
 )
 EXTRACT_COLUMNS = (
     "body_code",
@@ -98,7 +115,7 @@ def format_cell(value: object, decimals: int | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.{decimals if decimals is not None else 6}f}"
     if isinstance(value, int):
@@ -109,7 +126,8 @@ def format_cell(value: object, decimals: int | None = None) -> str:
 def column_decimals(indicators: Iterable[dict]) -> dict[str, int]:
     """Published precision per column: each indicator's from the dictionary, then the rest."""
     decimals = {i["indicator_code"]: int(i["decimals"]) for i in indicators}
-    return {**decimals, "score": 1, "coverage": 4}
+    paces = {f"{code}_pace": 4 for code in decimals}
+    return {**decimals, **paces, "score": 1, "pace_score": 1, "coverage": 4, "letters_prize": 0}
 
 
 def write_csv(path: Path, header: Sequence[str], cells: Iterable[Sequence[str]]) -> None:
@@ -146,7 +164,8 @@ def publish_evidence_project(
     con: duckdb.DuckDBPyConnection, target: Path, version: str
 ) -> list[Path]:
     """Render the Evidence project into `target`, keeping any node_modules a user installed."""
-    indicators = indicator_dictionary(con)
+    # The scored indicators; coverage (role 'quality') is shown on its own.
+    indicators = [i for i in indicator_dictionary(con) if i["role"] == "score"]
     period = con.execute("select max(period) from marts.league_table").fetchone()[0]
     context = {
         "version": version,

@@ -54,27 +54,70 @@ def row(
     }
 
 
-# The hand-made case every end-to-end assertion is computed from (see tests/test_pipeline.py).
+# The hand-made case every end-to-end assertion is computed from (see tests/test_pipeline.py):
+# the 12 months to February 2026, every council service each month, the same figures each month.
+MONTHS = [f"2025-{m:02d}" for m in range(3, 13)] + ["2026-01", "2026-02"]
+COUNCIL_SERVICES = sorted(
+    s["service_code"] for s in load_reference().services if s["sector"] == "local_authority"
+)
+POWYS = "W06000023"
+
+
+def year_of_returns(
+    body: str,
+    total: int,
+    online: int,
+    letters: int,
+    notifications: int,
+    online_services: int,
+    default_services: int,
+) -> dict[str, bytes]:
+    """A file a month; the first `online_services` services (sorted by code) are available
+    online, the first `default_services` digital by default."""
+    return {
+        f"{body}/{body}_{month}.csv": submission(
+            *(
+                row(
+                    body,
+                    month,
+                    service,
+                    total,
+                    online,
+                    "yes" if n < online_services else "no",
+                    "yes" if n < default_services else "no",
+                    letters,
+                    notifications,
+                )
+                for n, service in enumerate(COUNCIL_SERVICES)
+            )
+        )
+        for month in MONTHS
+    }
+
+
 HAND_MADE_FILES: dict[str, bytes] = {
-    f"{CARDIFF}/{CARDIFF}_2026-01.csv": submission(
-        row(CARDIFF, "2026-01", TAX, 1000, 600, "yes", "no", 400, 600),
-        row(CARDIFF, "2026-01", PARKING, 500, 100, "no", "no", 200, 50),
-    ),
-    f"{CARDIFF}/{CARDIFF}_2026-02.csv": submission(
-        row(CARDIFF, "2026-02", TAX, 1000, 800, "yes", "yes", 300, 900),
-        row(CARDIFF, "2026-02", PARKING, 500, 200, "yes", "no", 100, 100),
-    ),
-    f"{SWANSEA}/{SWANSEA}_2026-02.csv": submission(
-        row(SWANSEA, "2026-02", TAX, 2000, 500, "yes", "no", 1000, 0),
-    ),
-    # Swansea resubmits February: online 1000, not 500. The later file supersedes the first.
+    # Cardiff: 60 of 100 online, 10 letters and 30 messages per service-month; all 13 services
+    # online, 6 digital by default.
+    **year_of_returns(CARDIFF, 100, 60, 10, 30, online_services=13, default_services=6),
+    # Swansea: 40 of 100 online, 20 letters and 20 messages; 10 services online, none by default.
+    **year_of_returns(SWANSEA, 100, 40, 20, 20, online_services=10, default_services=0),
+    # Swansea resubmits February: 90 online for every service. It supersedes the first version.
     f"{SWANSEA}/{SWANSEA}_2026-02_v2.csv": submission(
-        row(SWANSEA, "2026-02", TAX, 2000, 1000, "yes", "no", 1000, 0),
+        *(
+            row(SWANSEA, "2026-02", service, 100, 90, "yes" if n < 10 else "no", "no", 20, 20)
+            for n, service in enumerate(COUNCIL_SERVICES)
+        )
     ),
-    # Gwynedd reports a service with no volume at all: rates over zero are empty, not 0.
-    f"{GWYNEDD}/{GWYNEDD}_2026-02.csv": submission(
-        row(GWYNEDD, "2026-02", TAX, 0, 0, "no", "no", 0, 0),
-    ),
+    # Gwynedd: every service reported with no volume at all: rates over zero are empty, not 0.
+    **year_of_returns(GWYNEDD, 0, 0, 0, 0, online_services=0, default_services=0),
+    # Powys: only two months, so coverage 26 / 156 is under the threshold: shown, not ranked.
+    **{
+        name: data
+        for name, data in year_of_returns(
+            POWYS, 100, 50, 5, 5, online_services=13, default_services=13
+        ).items()
+        if name.endswith(("2026-01.csv", "2026-02.csv"))
+    },
     # Anglesey's file claims more online than in total on row 3: the whole file is rejected.
     f"{ANGLESEY}/{ANGLESEY}_2026-02.csv": submission(
         row(ANGLESEY, "2026-02", TAX, 100, 50, "yes", "no", 10, 10),

@@ -1,7 +1,8 @@
 """End to end: hand-made submissions through real Dagster, dbt, Great Expectations and exports.
 
-Every expected figure below is worked out by hand from tests/conftest.py HAND_MADE_FILES, with
-populations from dbt/seeds/bodies.csv (Cardiff 372,089; Swansea 241,282).
+Every expected figure below is worked out by hand from tests/conftest.py HAND_MADE_FILES (12
+months of returns, the same each month, from 13 council services), with populations from
+dbt/seeds/bodies.csv (Cardiff 372,089; Swansea 241,282) and weights from the dictionary.
 """
 
 import csv
@@ -10,11 +11,14 @@ import json
 import duckdb
 import pytest
 
-from tests.conftest import ANGLESEY, CARDIFF, GWYNEDD, SWANSEA
+from tests.conftest import ANGLESEY, CARDIFF, GWYNEDD, POWYS, SWANSEA
 
+SERVICES, MONTHS = 13, 12
 CARDIFF_POP, SWANSEA_POP = 372089, 241282
-CARDIFF_LETTERS = (400 + 200 + 300 + 100) / CARDIFF_POP * 1000
-SWANSEA_LETTERS = 1000 / SWANSEA_POP * 1000
+CARDIFF_LETTERS = MONTHS * SERVICES * 10 / CARDIFF_POP * 1000  # 4.1925 a year per 1,000
+SWANSEA_LETTERS = MONTHS * SERVICES * 20 / SWANSEA_POP * 1000  # 12.9309
+# Swansea's take-up: 11 months at 40 and the resubmitted February at 90, of 100 each.
+SWANSEA_TAKE_UP = (11 * SERVICES * 40 + SERVICES * 90) / (MONTHS * SERVICES * 100)
 
 
 def league(run) -> dict[str, dict]:
@@ -44,18 +48,17 @@ def test_league_table_has_one_row_per_registered_body(pipeline_run, reference):
 
 def test_cardiff_headline_indicators(pipeline_run):
     cardiff = league(pipeline_run)[CARDIFF]
-    assert cardiff["online_take_up"] == pytest.approx((600 + 100 + 800 + 200) / 3000)
-    assert cardiff["online_availability"] == 1.0  # February: both services online
-    assert cardiff["digital_by_default_rate"] == 0.5  # February: 1 of 2
+    assert cardiff["online_take_up"] == pytest.approx(0.6)
+    assert cardiff["online_availability"] == 1.0  # February: 13 of 13 online
+    assert cardiff["digital_by_default_rate"] == pytest.approx(6 / 13)
     assert cardiff["letters_per_1000"] == pytest.approx(CARDIFF_LETTERS)
-    assert cardiff["digital_contact_share"] == pytest.approx(1650 / (1650 + 1000))
-    assert cardiff["months_reported"] == 2
+    assert cardiff["digital_contact_share"] == pytest.approx(30 / (30 + 10))
+    assert (cardiff["months_reported"], cardiff["coverage"]) == (12, 1.0)
 
 
 def test_resubmission_supersedes_and_zero_volume_gives_empty_rates(pipeline_run):
     table = league(pipeline_run)
-    assert table[SWANSEA]["online_take_up"] == 0.5  # v2's 1000 of 2000, not v1's 500
-    assert table[SWANSEA]["digital_contact_share"] == 0.0  # 0 of 1000 contacts: a real 0
+    assert table[SWANSEA]["online_take_up"] == pytest.approx(SWANSEA_TAKE_UP)  # 0.4417
     gwynedd = table[GWYNEDD]
     assert gwynedd["online_take_up"] is None  # 0 / 0
     assert gwynedd["digital_contact_share"] is None  # 0 / (0 + 0)
@@ -65,16 +68,29 @@ def test_resubmission_supersedes_and_zero_volume_gives_empty_rates(pipeline_run)
 
 def test_scores_and_ranks_within_sector(pipeline_run):
     table = league(pipeline_run)
-    # Scaled within local_authority over Cardiff, Swansea, Gwynedd (see league_table.sql):
-    letters_scaled = (SWANSEA_LETTERS - CARDIFF_LETTERS) / SWANSEA_LETTERS  # 0.3516
-    cardiff = 0.30 * 1 + 0.20 * 1 + 0.20 * 1 + 0.15 * letters_scaled + 0.15 * 1
-    swansea = 0.20 * 1  # best-equal on availability, worst on everything else
+    # Scaled within local_authority over the ranked councils Cardiff, Swansea and Gwynedd:
+    # Cardiff is best on everything but letters, where Gwynedd (0) is best and Swansea worst.
+    letters_scaled = (SWANSEA_LETTERS - CARDIFF_LETTERS) / SWANSEA_LETTERS  # 0.6758
+    cardiff = 0.30 + 0.20 + 0.20 + 0.15 * letters_scaled + 0.15
+    swansea = 0.20 * (10 / 13)  # availability between Gwynedd (0) and Cardiff (1)
     gwynedd = (0.15 * 1) / (0.20 + 0.20 + 0.15)  # only three indicators; best on letters
-    assert table[CARDIFF]["score"] == round(100 * cardiff, 1) == 90.3
-    assert table[SWANSEA]["score"] == round(100 * swansea, 1) == 20.0
+    assert table[CARDIFF]["score"] == round(100 * cardiff, 1) == 95.1
+    assert table[SWANSEA]["score"] == round(100 * swansea, 1) == 15.4
     assert table[GWYNEDD]["score"] == round(100 * gwynedd, 1) == 27.3
-    assert [table[c]["sector_rank"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == [1, 2, 3]
+    assert [table[c]["sector_rank_label"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == ["1", "2", "3"]
+    assert [table[c]["sector_quartile"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == [1, 2, 3]
     assert table[CARDIFF]["sector_ranked_bodies"] == 3
+    # January's window (11 months) ranks them the same way: no movement.
+    assert [table[c]["rank_movement"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == [0, 0, 0]
+
+
+def test_sparse_reporter_is_shown_but_not_ranked(pipeline_run):
+    powys = league(pipeline_run)[POWYS]
+    assert powys["coverage"] == pytest.approx(2 * SERVICES / (MONTHS * SERVICES))
+    assert powys["online_take_up"] == 0.5  # its figures are there...
+    assert (powys["ranked"], powys["ranking_status"]) == (False, "insufficient data")
+    assert powys["score"] is None and powys["sector_rank"] is None  # ...but it is not ranked
+    assert powys["online_take_up_status"] == "u"
 
 
 def test_body_without_data_has_empty_values_and_no_rank(pipeline_run):
@@ -87,6 +103,7 @@ def test_body_without_data_has_empty_values_and_no_rank(pipeline_run):
         "sector_rank",
     ):
         assert anglesey[column] is None
+    assert anglesey["online_take_up_status"] == "x"
 
 
 def test_bad_file_is_quarantined_with_report_and_loads_nothing(pipeline_run):
@@ -119,7 +136,7 @@ def test_bad_file_is_quarantined_with_report_and_loads_nothing(pipeline_run):
         )
     assert loaded == 0
     assert statuses[f"{ANGLESEY}/{ANGLESEY}_2026-02.csv"] == "rejected"
-    assert sorted(v for v in statuses.values()) == ["accepted"] * 5 + ["rejected"]
+    assert list(statuses.values()).count("rejected") == 1
 
 
 def test_returns_table_shows_late_missing_and_rejected(pipeline_run):
@@ -127,16 +144,16 @@ def test_returns_table_shows_late_missing_and_rejected(pipeline_run):
         status = dict(
             con.execute(
                 "select body_code || ' ' || period, status from marts.submission_returns "
-                "where body_code in (?, ?, ?)",
-                [CARDIFF, SWANSEA, ANGLESEY],
+                "where period in ('2026-01', '2026-02') and body_code in (?, ?, ?)",
+                [CARDIFF, POWYS, ANGLESEY],
             ).fetchall()
         )
-    # Loaded today (after 15 March 2026): January and February returns are both late.
+    # Everything was loaded today, long after the 15th of the following month: late.
     assert status == {
         f"{CARDIFF} 2026-01": "late",
         f"{CARDIFF} 2026-02": "late",
-        f"{SWANSEA} 2026-01": "missing",
-        f"{SWANSEA} 2026-02": "late",
+        f"{POWYS} 2026-01": "late",
+        f"{POWYS} 2026-02": "late",
         f"{ANGLESEY} 2026-01": "missing",
         f"{ANGLESEY} 2026-02": "rejected",
     }
@@ -153,9 +170,12 @@ def test_open_data_league_table(pipeline_run, reference):
         cardiff["letters_per_1000"],
         cardiff["score"],
         cardiff["sector_rank"],
-    ) == ("0.5667", "2.7", "90.3", "1")
+        cardiff["sector_rank_label"],
+        cardiff["ranked"],
+    ) == ("0.6000", "4.2", "95.1", "1", "1", "true")
     assert cardiff["name_cy"] == "Caerdydd"
     assert by_code[ANGLESEY]["online_take_up"] == "" and by_code[ANGLESEY]["score"] == ""
+    assert by_code[POWYS]["ranking_status"] == "insufficient data"
     # Ranked bodies first within each sector, in rank order.
     councils = [r["body_code"] for r in rows if r["sector"] == "local_authority"]
     assert councils[:3] == [CARDIFF, GWYNEDD, SWANSEA]
@@ -165,10 +185,10 @@ def test_benchmark_extract_beside_sector_median(pipeline_run):
     path = pipeline_run.paths.extracts / SWANSEA / f"{SWANSEA}_indicators.csv"
     rows = {r["indicator_code"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
     take_up = rows["online_take_up"]
-    # Sector values: Cardiff 0.5667 and Swansea 0.5 (Gwynedd has none): median is their mean.
-    assert take_up["value"] == "0.5000"
-    assert take_up["sector_median"] == f"{(1700 / 3000 + 0.5) / 2:.4f}" == "0.5333"
-    assert rows["letters_per_1000"]["value"] == f"{SWANSEA_LETTERS:.1f}" == "4.1"
+    # Sector values: Cardiff 0.6, Swansea 0.4417, Powys 0.5 (Gwynedd has none): median 0.5.
+    assert take_up["value"] == f"{SWANSEA_TAKE_UP:.4f}" == "0.4417"
+    assert take_up["sector_median"] == "0.5000"
+    assert rows["letters_per_1000"]["value"] == f"{SWANSEA_LETTERS:.1f}" == "12.9"
     assert set(rows) == {
         "online_take_up",
         "online_availability",
@@ -185,4 +205,4 @@ def test_collecting_again_changes_nothing(pipeline_run, reference):
 
     again = collect_submissions(pipeline_run.paths, reference, datetime(2026, 3, 1))
     assert again.accepted == [] and again.rejected == {}
-    assert len(again.skipped) == 5
+    assert len(again.skipped) == len(list(pipeline_run.paths.landing.rglob("*.csv")))

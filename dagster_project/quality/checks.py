@@ -17,7 +17,9 @@ from expectations.runner import run_suite
 )
 def league_table_expectations(settings: PlatformSettings) -> dg.AssetCheckResult:
     with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
-        frame = con.execute("select * from marts.league_table order by body_code").df()
+        frame = con.execute(
+            "select *, score is not null as has_score from marts.league_table order by body_code"
+        ).df()
         registered = con.execute("select count(*) from reference.bodies").fetchone()[0]
     outcome = run_suite("league_table", frame, {"registered_bodies": registered})
     failures = [

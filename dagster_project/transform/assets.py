@@ -42,5 +42,7 @@ def warehouse_models(
     settings.paths.ensure()
     with duckdb.connect(str(settings.paths.warehouse)) as con:
         ensure_raw_schema(con)
-    args = ["build", "--vars", json.dumps(settings.dbt_vars())]
+    # --full-refresh: seeds are reloaded whole, so a changed reference file (a new column in
+    # the indicator dictionary) never meets the old table. Nothing here is incremental.
+    args = ["build", "--full-refresh", "--vars", json.dumps(settings.dbt_vars())]
     yield from dbt.cli(args, context=context).stream()

@@ -1,11 +1,22 @@
--- Fails if the indicator dictionary and the models' indicator columns disagree.
+-- Fails if the dictionary's scored indicators and the models' indicator columns disagree, or if
+-- the coverage threshold is missing.
 with in_models as (
     {% for code in indicator_codes() %}
     select '{{ code }}' as indicator_code {% if not loop.last %}union all{% endif %}
     {% endfor %}
+),
+
+scored as (
+    select indicator_code from {{ ref('stg_indicators') }} where role = 'score'
 )
 
 select coalesce(m.indicator_code, d.indicator_code) as indicator_code
 from in_models as m
-full outer join {{ ref('stg_indicators') }} as d using (indicator_code)
+full outer join scored as d using (indicator_code)
 where m.indicator_code is null or d.indicator_code is null
+union all
+select 'coverage threshold missing'
+where not exists (
+    select 1 from {{ ref('stg_indicators') }}
+    where indicator_code = 'coverage' and threshold between 0 and 1
+)

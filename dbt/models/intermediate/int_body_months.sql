@@ -5,6 +5,7 @@ select
     count(*) as services_reported,
     count(*) filter (where available_online) as services_available_online,
     count(*) filter (where digital_by_default) as services_digital_by_default,
+    count(*) filter (where versions > 1) as services_revised,
     sum(transactions_total) as transactions_total,
     sum(transactions_online) as transactions_online,
     sum(letters_posted) as letters_posted,

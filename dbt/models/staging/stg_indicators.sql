@@ -1,5 +1,9 @@
--- The indicator dictionary: the one place each indicator is defined.
+-- The indicator dictionary: the one place each indicator is defined, weighted and targeted.
+-- role 'score' indicators make the Digital Progress Score; 'quality' rows (coverage) set rules.
 select
-    indicator_code, name_en, name_cy, definition_en, definition_cy, formula, unit,
-    polarity, weight, decimals
+    indicator_code, role, name_en, name_cy, description_en, description_cy, formula, unit,
+    polarity, weight, decimals, baseline_value, baseline_period, target_value, target_year,
+    threshold,
+    cast(strptime(baseline_period || '-01', '%Y-%m-%d') as date) as baseline_month,
+    make_date(target_year, 12, 1) as target_month
 from {{ ref('indicator_dictionary') }}
