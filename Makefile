@@ -8,12 +8,13 @@ DBT_DIR := dbt
 # dagster-dbt looks for `dbt` on PATH when it re-parses the project under `dagster dev`.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup run test dev lint manifest demo clean
+.PHONY: help setup run test dev lint manifest docs demo clean
 
 help:
 	@echo "make run   - set up, then run the whole pipeline on ./data (demo submissions if landing/ is empty)"
 	@echo "make test  - set up, then run every test"
 	@echo "make dev   - the Dagster UI on http://127.0.0.1:3000"
+	@echo "make docs  - dbt docs, with descriptions from the indicator dictionary"
 	@echo "make lint  - ruff"
 
 setup: $(STAMP)
@@ -24,9 +25,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-# dagster-dbt loads the dbt manifest when the code location starts: parse first.
+# dagster-dbt loads the dbt manifest when the code location starts: parse first, after writing
+# the indicator docs blocks from the dictionary (so a changed dictionary needs no other edit).
 manifest: $(STAMP)
+	$(BIN)/python -m exports.methodology --dbt-docs
 	cd $(DBT_DIR) && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+# dbt docs (descriptions from the indicator dictionary) for the warehouse under the data root.
+docs: manifest
+	cd $(DBT_DIR) && ../$(BIN)/dbt docs generate --profiles-dir . \
+		--vars "{\"warehouse\": \"$$(cd .. && $(BIN)/python -c 'from dagster_project.settings import DataPaths, default_data_root; print(DataPaths(default_data_root()).warehouse)')\"}"
+	@echo "dbt docs: $(DBT_DIR)/target/index.html (serve with: cd $(DBT_DIR) && ../$(BIN)/dbt docs serve --profiles-dir .)"
 
 demo: $(STAMP)
 	$(BIN)/digital-progress-demo --if-empty

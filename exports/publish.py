@@ -15,9 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+from dagster_project.reference import load_reference
+from dagster_project.settings import REFERENCE_DIR
+from exports.methodology import LANGUAGES, methodology
+from exports.templating import TEMPLATES_DIR, template_environment
+
 # What the Evidence project reads, one Parquet file per source query.
 EVIDENCE_SOURCES: dict[str, str] = {
     "league_table": "select * from marts.league_table order by body_code",
@@ -81,22 +84,6 @@ EXTRACT_COLUMNS = (
     "sector_upper_quartile",
     "sector_bodies_with_value",
 )
-
-
-def template_environment() -> Environment:
-    """Jinja2 with square-bracket delimiters: Evidence pages use `{#each}` and `{...}`."""
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        block_start_string="[%",
-        block_end_string="%]",
-        variable_start_string="[[",
-        variable_end_string="]]",
-        comment_start_string="[#",
-        comment_end_string="#]",
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> list[dict]:
@@ -191,6 +178,16 @@ def publish_evidence_project(
         else:
             shutil.copyfile(template, output)
         written.append(output)
+    # The methodology reads the versioned dictionary as written (0.30 stays 0.30).
+    dictionary = load_reference().indicators
+    for name, language in (("methodology", "en"), ("methodoleg", "cy")):
+        page = target / "pages" / f"{name}.md"
+        title = "Methodology" if language == "en" else "Methodoleg"
+        page.write_text(
+            f"---\ntitle: {title}\n---\n\n" + methodology(dictionary, language),
+            encoding="utf-8",
+        )
+        written.append(page)
     sources = target / "sources" / "warehouse"
     for name, sql in EVIDENCE_SOURCES.items():
         pq.write_table(con.sql(sql).to_arrow_table(), sources / f"{name}.parquet")
@@ -245,8 +242,12 @@ def publish_open_data(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path
         LEAGUE_TABLE_COLUMNS,
         format_rows(rows, LEAGUE_TABLE_COLUMNS, column_decimals(indicators)),
     )
+    written = []
+    for language in LANGUAGES:
+        path = target / f"methodology.{language}.md"
+        path.write_text(methodology(load_reference().indicators, language), encoding="utf-8")
+        written.append(path)
+    # The dictionary is published as it is versioned: byte for byte.
     dictionary = target / "indicator_dictionary.csv"
-    write_csv(
-        dictionary, list(indicators[0]), format_rows(indicators, list(indicators[0]), {"weight": 2})
-    )
-    return [league, dictionary]
+    shutil.copyfile(REFERENCE_DIR / "indicator_dictionary.csv", dictionary)
+    return [league, dictionary, *written]

@@ -29,12 +29,12 @@ rolling as (
         body_code, sector, population, period_month, services_reported,
         services_available_online, services_digital_by_default,
         count(*) filter (where reported) over window_rows as months_reported,
-        sum(services_reported) over window_rows as service_months_reported,
-        sum(services_revised) over window_rows as service_months_revised,
-        sum(transactions_total) over window_rows as window_transactions_total,
-        sum(transactions_online) over window_rows as window_transactions_online,
-        sum(letters_posted) over window_rows as window_letters_posted,
-        sum(digital_notifications) over window_rows as window_digital_notifications
+        (sum(services_reported) over window_rows)::bigint as service_months_reported,
+        (sum(services_revised) over window_rows)::bigint as service_months_revised,
+        (sum(transactions_total) over window_rows)::bigint as window_transactions_total,
+        (sum(transactions_online) over window_rows)::bigint as window_transactions_online,
+        (sum(letters_posted) over window_rows)::bigint as window_letters_posted,
+        (sum(digital_notifications) over window_rows)::bigint as window_digital_notifications
     from monthly
     window window_rows as (
         partition by body_code order by period_month

@@ -5,7 +5,7 @@ select
     count(*) as registered_bodies,
     count(*) filter (where ranked) as ranked_bodies,
     count(*) filter (where not ranked) as unranked_bodies,
-    sum(letters_posted_12_months) as letters_posted_12_months,
+    sum(letters_posted_12_months)::bigint as letters_posted_12_months,
     sum(letters_prize) as letters_prize
 from (
     select l.*, h.letters_posted as letters_posted_12_months
