@@ -7,9 +7,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def template_environment() -> Environment:
+def template_environment(html: bool = False) -> Environment:
     """Square-bracket delimiters ([[ ]], [% %], [# #]): Evidence pages use `{#each}` and
-    `{...}`, and dbt docs use `{% docs %}`, as their own syntax."""
+    `{...}`, and dbt docs use `{% docs %}`, as their own syntax. `html=True` escapes every
+    value, for pages people open in a browser."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         block_start_string="[%",
@@ -20,5 +21,5 @@ def template_environment() -> Environment:
         comment_end_string="#]",
         undefined=StrictUndefined,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=html,
     )

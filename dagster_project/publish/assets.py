@@ -1,57 +1,95 @@
 """Dagster assets of the publish stage: the Evidence project, benchmark extracts and open data,
-rendered from the marts. They run only after the league table passes its blocking checks."""
+rendered from the marts. They run only after the league table passes its blocking checks, and
+each publication is built in a new folder and switched into place atomically."""
 
+import subprocess
 from importlib.metadata import version
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.resources import PlatformSettings
+from dagster_project.settings import REPO_ROOT
 from dagster_project.transform.assets import warehouse_models
-from exports.publish import publish_evidence_project, publish_extracts, publish_open_data
+from exports.evidence import publish_evidence_project
+from exports.extracts import publish_extracts
+from exports.open_data import publish_open_data
+from exports.release import release
 
 MARTS = [
     get_asset_key_for_model([warehouse_models], model)
-    for model in ("league_table", "body_benchmarks", "indicators_monthly")
+    for model in (
+        "league_table",
+        "body_benchmarks",
+        "indicators_monthly",
+        "indicator_progress",
+        "service_figures",
+        "submission_returns",
+    )
 ]
 
 
-def _read_only(settings: PlatformSettings) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(settings.paths.warehouse), read_only=True)
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit: what made the publication."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return version("digital-progress") + (f"+{commit}" if commit else "")
 
 
-def _result(paths: list, root) -> dg.MaterializeResult:
+def _publish(
+    settings: PlatformSettings, target: Path, build, carry_over=()
+) -> dg.MaterializeResult:
+    written: list[Path] = []
+
+    def build_into(folder: Path) -> None:
+        with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
+            written.extend(build(con, folder))
+
+    release(target, build_into, carry_over)
     return dg.MaterializeResult(
         metadata={
-            "files": len(paths),
-            "path": dg.MetadataValue.path(str(root)),
+            "files": len(written),
+            "path": dg.MetadataValue.path(str(target)),
         }
     )
 
 
 @dg.asset(group_name="publish", deps=MARTS, kinds={"evidence"})
 def evidence_project(settings: PlatformSettings) -> dg.MaterializeResult:
-    """The Evidence project: Parquet sources, the league table page and a page per body."""
-    target = settings.paths.evidence
-    with _read_only(settings) as con:
-        written = publish_evidence_project(con, target, version("digital-progress"))
-    return _result(written, target)
+    """The Evidence project: Parquet sources, league table, sector, body, methodology and data
+    quality pages. A user's node_modules is carried over to the new release."""
+    return _publish(
+        settings,
+        settings.paths.evidence,
+        lambda con, folder: publish_evidence_project(con, folder, version("digital-progress")),
+        carry_over=("node_modules",),
+    )
 
 
-@dg.asset(group_name="publish", deps=MARTS, kinds={"csv"})
+@dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "xlsx", "html"})
 def benchmark_extracts(settings: PlatformSettings) -> dg.MaterializeResult:
-    """A folder per registered body: its indicators beside its sector's median and quartiles."""
-    target = settings.paths.extracts
-    with _read_only(settings) as con:
-        written = publish_extracts(con, target)
-    return _result(written, target)
+    """A folder per registered body: CSV, XLSX and a self-contained HTML page, in English and
+    Welsh, with its indicators beside its sector's median and quartiles."""
+    return _publish(settings, settings.paths.extracts, publish_extracts)
 
 
-@dg.asset(group_name="publish", deps=MARTS, kinds={"csv"})
+@dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "json"})
 def open_data(settings: PlatformSettings) -> dg.MaterializeResult:
-    """The league table (one row per registered body) and the indicator dictionary as CSV."""
-    target = settings.paths.open_data
-    with _read_only(settings) as con:
-        written = publish_open_data(con, target)
-    return _result(written, target)
+    """League table and indicators as CSV and JSON, CSV on the Web metadata, the indicator
+    dictionary, the methodology and a manifest of SHA-256 checksums."""
+    as_of = settings.dbt_vars()["as_of"]
+    return _publish(
+        settings,
+        settings.paths.open_data,
+        lambda con, folder: publish_open_data(con, folder, as_of, code_version()),
+    )

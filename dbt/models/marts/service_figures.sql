@@ -1,0 +1,19 @@
+-- Each body's own service-level figures, month by month (the latest version of each), for its
+-- benchmark extract. Published to the body itself: no other body's rows travel with them.
+select
+    c.body_code,
+    c.service_code,
+    s.name_en as service_name_en,
+    s.name_cy as service_name_cy,
+    c.period_month,
+    strftime(c.period_month, '%Y-%m') as period,
+    c.transactions_total,
+    c.transactions_online,
+    c.transactions_online / nullif(c.transactions_total, 0) as online_take_up,
+    c.available_online,
+    c.digital_by_default,
+    c.letters_posted,
+    c.digital_notifications,
+    c.versions > 1 as revised
+from {{ ref('int_submissions_current') }} as c
+join {{ ref('stg_services') }} as s using (service_code)

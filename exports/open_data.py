@@ -1,0 +1,178 @@
+"""Open data: the league table and the indicators as CSV and JSON, described by CSV on the Web
+metadata that a program can read knowing nothing else, the indicator dictionary, the
+methodology, and a manifest with the SHA-256 of every file and the publication metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.reference import load_reference
+from dagster_project.settings import REFERENCE_DIR
+from exports.cells import format_rows, json_value, write_csv
+from exports.methodology import LANGUAGES, methodology
+
+INDICATOR_CODES = (
+    "online_take_up",
+    "online_availability",
+    "digital_by_default_rate",
+    "letters_per_1000",
+    "digital_contact_share",
+)
+LEAGUE_TABLE_COLUMNS = (
+    "body_code",
+    "name_en",
+    "name_cy",
+    "sector",
+    "period",
+    "population",
+    "months_reported",
+    "coverage",
+    "ranked",
+    "ranking_status",
+    *INDICATOR_CODES,
+    "score",
+    "sector_rank",
+    "sector_rank_label",
+    "sector_ranked_bodies",
+    "sector_quartile",
+    "rank_movement",
+    "pace_score",
+    "national_pace_rank",
+    "national_pace_rank_label",
+    "letters_prize",
+    *(
+        f"{code}_{part}"
+        for code in INDICATOR_CODES
+        for part in ("pace", "direction", "target_status", "status")
+    ),
+)
+INDICATORS_COLUMNS = ("body_code", "period", *INDICATOR_CODES, "status")
+TABLES = {
+    # file stem: (query, columns, primary key, description)
+    "league_table": (
+        f"select {', '.join(LEAGUE_TABLE_COLUMNS)} from marts.league_table "
+        "order by sector, sector_rank nulls last, body_code",
+        LEAGUE_TABLE_COLUMNS,
+        ["body_code"],
+        "The national league table of digital progress: one row per registered public body.",
+    ),
+    "indicators": (
+        f"select {', '.join(INDICATORS_COLUMNS)} from marts.indicators_monthly "
+        "order by body_code, period",
+        INDICATORS_COLUMNS,
+        ["body_code", "period"],
+        "The indicators of every body for every month it reported.",
+    ),
+}
+CSVW_TYPES = {
+    "VARCHAR": "string",
+    "DOUBLE": "number",
+    "BIGINT": "integer",
+    "INTEGER": "integer",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+}
+COLUMN_NOTES = {
+    "body_code": "Code of the body in the register (GSS code where one exists).",
+    "period": "Month, YYYY-MM: the month reported, or the end of a 12-month window.",
+    "ranked": "true when coverage reaches the threshold: scored and ranked.",
+    "ranking_status": "'ranked' or 'insufficient data'.",
+    "score": "Digital Progress Score, 0-100, within sector.",
+    "sector_rank_label": "Rank within sector, '=' marking a tie.",
+    "sector_quartile": "1 (top) to 4 within the sector.",
+    "rank_movement": "Last month's rank minus this month's: positive = up.",
+    "pace_score": "Pace score, 0-100, comparable across sectors.",
+    "letters_prize": "Letters a year not posted at the sector's top-quartile rate.",
+    "status": "StatsWales note code: x missing, u low reliability, r revised, p provisional.",
+}
+
+
+def column_decimals(indicators: list[dict]) -> dict[str, int]:
+    """Published precision per column: each indicator's from the dictionary, then the rest."""
+    decimals = {i["indicator_code"]: int(i["decimals"]) for i in indicators}
+    paces = {f"{code}_pace": 4 for code in decimals}
+    return {**decimals, **paces, "score": 1, "pace_score": 1, "coverage": 4, "letters_prize": 0}
+
+
+def _describe(name: str, indicators: dict[str, dict]) -> str:
+    if name in indicators:
+        i = indicators[name]
+        return f"{i['name_en']} / {i['name_cy']}: {i['description_en']} ({i['unit']})"
+    for suffix in ("_pace", "_direction", "_target_status", "_status"):
+        code = name.removesuffix(suffix)
+        if code != name and code in indicators:
+            return f"{indicators[code]['name_en']}: {suffix[1:].replace('_', ' ')}"
+    return COLUMN_NOTES.get(name, name.replace("_", " "))
+
+
+def publication_metadata(con: duckdb.DuckDBPyConnection, as_of: str, code_version: str) -> dict:
+    period = con.execute("select max(period) from marts.league_table").fetchone()[0]
+    return {"period": period, "as_of": as_of or "all data received", "code_version": code_version}
+
+
+def publish_open_data(
+    con: duckdb.DuckDBPyConnection, target: Path, as_of: str, code_version: str
+) -> list[Path]:
+    indicators = load_reference().indicators
+    by_code = {i["indicator_code"]: i for i in indicators}
+    decimals = column_decimals(indicators)
+    target.mkdir(parents=True, exist_ok=True)
+    metadata_tables = []
+    for stem, (query, columns, key, description) in TABLES.items():
+        cursor = con.execute(query)
+        types = {d[0]: str(d[1]) for d in cursor.description}
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+        write_csv(target / f"{stem}.csv", columns, format_rows(rows, columns, decimals))
+        records = [{c: json_value(r[c], decimals.get(c)) for c in columns} for r in rows]
+        (target / f"{stem}.json").write_text(
+            json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+        metadata_tables.append(
+            {
+                "url": f"{stem}.csv",
+                "dc:description": description,
+                "tableSchema": {
+                    "columns": [
+                        {
+                            "name": c,
+                            "titles": c,
+                            "datatype": CSVW_TYPES.get(types[c].upper(), "string"),
+                            "dc:description": _describe(c, by_code),
+                        }
+                        for c in columns
+                    ],
+                    "primaryKey": key,
+                },
+            }
+        )
+    csvw = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "null": "",
+        "dc:title": "Digital progress of Welsh public services",
+        "tables": metadata_tables,
+    }
+    (target / "csv-metadata.json").write_text(json.dumps(csvw, indent=1) + "\n", encoding="utf-8")
+    shutil.copyfile(REFERENCE_DIR / "indicator_dictionary.csv", target / "indicator_dictionary.csv")
+    for language in LANGUAGES:
+        (target / f"methodology.{language}.md").write_text(
+            methodology(indicators, language), encoding="utf-8"
+        )
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    manifest = {
+        "publication": publication_metadata(con, as_of, code_version),
+        "files": [
+            {
+                "path": p.relative_to(target).as_posix(),
+                "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                "bytes": p.stat().st_size,
+            }
+            for p in files
+        ],
+    }
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    return [*files, target / "manifest.json"]
