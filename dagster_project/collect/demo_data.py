@@ -15,11 +15,13 @@ import io
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from dagster_project.collect.contract import COLUMN_NAMES
+from dagster_project.collect.read import TEMPLATE_SHEET
 from dagster_project.reference import Reference, load_reference
 from dagster_project.settings import DataPaths, default_data_root
+from exports.cells import workbook_bytes
 
 DEFAULT_END = "2026-09"
 DEFAULT_MONTHS = 24
@@ -195,24 +197,14 @@ def _send_some_the_way_real_bodies_do(files: dict[str, bytes], periods: list[str
     """Valid returns in the shapes real bodies send: a council that fills in the XLSX template,
     and one whose spreadsheet exports Windows-1252 CSV with a title row, thousands separators
     and a totals row. All of them load."""
-    from openpyxl import Workbook
-
     xlsx_council, csv_council = "W06000015", "W06000011"  # Cardiff and Swansea
     for period in periods[-3:]:
         name = f"{xlsx_council}/{xlsx_council}_{period}.csv"
         if name not in files:
             continue
         lines = list(csv.reader(io.StringIO(files.pop(name).decode("utf-8"))))
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "Submission"
-        sheet.append(lines[0])
-        for line in lines[1:]:
-            sheet.append([int(c) if c.isdigit() else c for c in line])
-        workbook.properties.created = workbook.properties.modified = datetime(2026, 1, 1)
-        out = io.BytesIO()
-        workbook.save(out)
-        files[name.replace(".csv", ".xlsx")] = out.getvalue()
+        rows = [lines[0], *([int(c) if c.isdigit() else c for c in line] for line in lines[1:])]
+        files[name.replace(".csv", ".xlsx")] = workbook_bytes({TEMPLATE_SHEET: rows})
     name = f"{csv_council}/{csv_council}_{periods[-1]}.csv"
     if name in files:
         lines = list(csv.reader(io.StringIO(files[name].decode("utf-8"))))
