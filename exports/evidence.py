@@ -4,6 +4,7 @@ shows as text; templates see only codes and the indicator dictionary."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -23,6 +24,11 @@ EVIDENCE_SOURCES: dict[str, str] = {
     "body_benchmarks": "select * from marts.body_benchmarks order by body_code, indicator_code",
     "indicator_dictionary": "select * from reference.indicator_dictionary order by indicator_code",
     "submission_returns": "select * from marts.submission_returns order by body_code, period_month",
+    "indicator_progress": "select * from marts.indicator_progress "
+    "order by body_code, indicator_code",
+    "national_trajectories": "select * from marts.national_trajectories "
+    "order by indicator_code, period_month",
+    "sector_benchmarks": "select * from marts.sector_benchmarks order by sector, indicator_code",
     "submission_files": "select file_name, source, sender, status, received_at, row_count, "
     "error_count, warning_count from staging.stg_submission_files order by load_sequence",
 }
@@ -50,10 +56,63 @@ def indicator_dictionary(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _rows(con, "select * from reference.indicator_dictionary order by indicator_code")
 
 
+SECTOR_CODE = re.compile(r"[a-z_]+")
+PAGE_TEMPLATES = TEMPLATES_DIR / "pages"
+
+
+def registered_sectors(con: duckdb.DuckDBPyConnection) -> list[str]:
+    sectors = [
+        s
+        for (s,) in con.execute(
+            "select distinct sector from reference.bodies order by sector"
+        ).fetchall()
+    ]
+    for sector in sectors:  # sector codes become page paths
+        if not SECTOR_CODE.fullmatch(sector):
+            raise ValueError(f"sector {sector!r} in the register is not [a-z_]+")
+    return sectors
+
+
+def render_pages(pages: Path, context: dict, sectors: list[str]) -> list[Path]:
+    """Every page twice, in English and in Welsh, from one template each; and the methodology
+    written from the versioned dictionary as it is (0.30 stays 0.30)."""
+    strings = json.loads((PAGE_TEMPLATES / "strings.json").read_text(encoding="utf-8"))
+    environment = template_environment()
+    written = []
+    for language in ("en", "cy"):
+        t = strings[language]
+        names = [
+            {"code": s, "name": strings["sectors"].get(s, {}).get(language, s)} for s in sectors
+        ]
+        common = {**context, "t": t, "lang": language, "sectors": names}
+        outputs = [
+            ("index", t["paths"]["index"], {}),
+            ("body", t["paths"]["body"], {}),
+            ("data_quality", t["paths"]["data_quality"], {}),
+        ]
+        outputs += [
+            ("sector", t["paths"]["sector"].format(sector=s["code"]), {"sector": s}) for s in names
+        ]
+        for template, path, extra in outputs:
+            output = pages / path
+            output.parent.mkdir(parents=True, exist_ok=True)
+            page = environment.get_template(f"pages/{template}.md.j2")
+            output.write_text(page.render({**common, **extra}), encoding="utf-8")
+            written.append(output)
+        methodology_page = pages / t["paths"]["methodology"]
+        title = "Methodology" if language == "en" else "Methodoleg"
+        methodology_page.write_text(
+            f"---\ntitle: {title}\n---\n\n" + methodology(load_reference().indicators, language),
+            encoding="utf-8",
+        )
+        written.append(methodology_page)
+    return written
+
+
 def publish_evidence_project(
     con: duckdb.DuckDBPyConnection, target: Path, version: str
 ) -> list[Path]:
-    """Render the Evidence project into `target`, keeping any node_modules a user installed."""
+    """Render the Evidence project into `target`, a fresh folder (see exports.release)."""
     # The scored indicators; coverage (role 'quality') is shown on its own.
     indicators = [i for i in indicator_dictionary(con) if i["role"] == "score"]
     period = con.execute("select max(period) from marts.league_table").fetchone()[0]
@@ -66,8 +125,6 @@ def publish_evidence_project(
         + ", ".join(f"'{i['indicator_code']}_pct'" for i in indicators if i["unit"] == "fraction")
         + "]}",
     }
-    for generated in ("pages", "sources"):
-        shutil.rmtree(target / generated, ignore_errors=True)
     written = []
     environment = template_environment()
     source_root = TEMPLATES_DIR / "evidence"
@@ -81,16 +138,7 @@ def publish_evidence_project(
         else:
             shutil.copyfile(template, output)
         written.append(output)
-    # The methodology reads the versioned dictionary as written (0.30 stays 0.30).
-    dictionary = load_reference().indicators
-    for name, language in (("methodology", "en"), ("methodoleg", "cy")):
-        page = target / "pages" / f"{name}.md"
-        title = "Methodology" if language == "en" else "Methodoleg"
-        page.write_text(
-            f"---\ntitle: {title}\n---\n\n" + methodology(dictionary, language),
-            encoding="utf-8",
-        )
-        written.append(page)
+    written += render_pages(target / "pages", context, registered_sectors(con))
     sources = target / "sources" / "warehouse"
     for name, sql in EVIDENCE_SOURCES.items():
         pq.write_table(con.sql(sql).to_arrow_table(), sources / f"{name}.parquet")

@@ -164,3 +164,24 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 @pytest.fixture
 def data_paths(tmp_path: Path) -> DataPaths:
     return DataPaths(tmp_path / "data").ensure()
+
+
+DEMO_END, DEMO_MONTHS = "2026-09", 14
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    """Every asset materialised once over the demo data: every sector, messy files included."""
+    from dagster_project.collect.demo_data import write_demo_submissions
+    from dagster_project.definitions import ALL_ASSETS
+    from dagster_project.resources import PlatformSettings, build_resources
+
+    paths = DataPaths(tmp_path_factory.mktemp("demo_root")).ensure()
+    write_demo_submissions(paths, load_reference(), end=DEMO_END, months=DEMO_MONTHS)
+    result = dg.materialize(
+        ALL_ASSETS,
+        resources=build_resources(PlatformSettings(data_root=str(paths.root))),
+        partition_key=f"{DEMO_END}-01",
+    )
+    assert result.success
+    return paths

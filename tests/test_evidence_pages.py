@@ -33,8 +33,8 @@ def page_queries(page: Path, body_code: str) -> dict[str, str]:
     }
 
 
-def pages(run) -> list[Path]:
-    found = sorted((run.paths.evidence / "pages").rglob("*.md"))
+def pages(paths) -> list[Path]:
+    found = sorted((paths.evidence / "pages").rglob("*.md"))
     assert found, "no pages generated"
     return found
 
@@ -51,28 +51,42 @@ def test_project_files_exist(pipeline_run):
         "sources/warehouse/league_table.parquet",
     ):
         assert (project / name).is_file(), name
+    for name in (
+        "pages/cy/index.md",
+        "pages/cy/cyrff/[body_code].md",
+        "pages/methodology.md",
+        "pages/methodoleg.md",
+        "pages/sectors/local_authority.md",
+        "pages/cy/sectorau/local_authority.md",
+        "pages/data-quality.md",
+        "pages/cy/ansawdd-data.md",
+    ):
+        assert (project / name).is_file(), name
     prerendered = (project / "svelte.config.js").read_text()
-    assert f'"/bodies/{CARDIFF}"' in prerendered
+    assert f'"/bodies/{CARDIFF}"' in prerendered and f'"/cy/cyrff/{CARDIFF}"' in prerendered
+    welsh = (project / "pages" / "cy" / "index.md").read_text()
+    assert "Cyrff rhestredig" in welsh and "name_cy as body_name" in welsh
 
 
-def test_every_sql_block_runs_and_returns_rows(pipeline_run):
-    con = evidence_connection(pipeline_run.paths.evidence)
+def test_every_sql_block_runs_and_returns_rows(demo_run):
+    con = evidence_connection(demo_run.evidence)
     ran = 0
-    for page in pages(pipeline_run):
+    for page in pages(demo_run):
         for name, sql in page_queries(page, CARDIFF).items():
             rows = con.execute(sql).fetchall()
             assert rows, f"{page.name}: query {name} returned no rows"
             ran += 1
-    assert ran >= 6
+    # index 3, body 6, data quality 4, six sectors x 2: 25 queries, in English and in Welsh
+    assert ran == 50
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
     return {d[0] for d in con.execute(f"select * from ({sql}) limit 0").description}
 
 
-def test_components_use_existing_queries_and_columns(pipeline_run):
-    con = evidence_connection(pipeline_run.paths.evidence)
-    for page in pages(pipeline_run):
+def test_components_use_existing_queries_and_columns(demo_run):
+    con = evidence_connection(demo_run.evidence)
+    for page in pages(demo_run):
         queries = page_queries(page, CARDIFF)
         columns = {name: _columns(con, sql) for name, sql in queries.items()}
         text = SQL_BLOCK.sub("", page.read_text(encoding="utf-8"))

@@ -6,14 +6,10 @@ import io
 from collections import defaultdict
 from pathlib import Path
 
-import dagster as dg
-import pytest
 from openpyxl import load_workbook
 
-from dagster_project.collect.demo_data import month_list, write_demo_submissions
-from dagster_project.settings import DataPaths
-
-END, MONTHS = "2026-09", 14
+from dagster_project.collect.demo_data import month_list
+from tests.conftest import DEMO_END as END
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -76,22 +72,6 @@ def recompute(landing: Path, population: dict[str, int]) -> dict[str, dict]:
             ),
         }
     return out
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, reference):
-    from dagster_project.definitions import ALL_ASSETS
-    from dagster_project.resources import PlatformSettings, build_resources
-
-    paths = DataPaths(tmp_path_factory.mktemp("demo_root")).ensure()
-    write_demo_submissions(paths, reference, end=END, months=MONTHS)
-    result = dg.materialize(
-        ALL_ASSETS,
-        resources=build_resources(PlatformSettings(data_root=str(paths.root))),
-        partition_key=f"{END}-01",
-    )
-    assert result.success
-    return paths
 
 
 def test_league_table_equals_recomputation_from_landing(demo_run, reference):
