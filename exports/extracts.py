@@ -4,6 +4,7 @@ figures and, for its peers, only published sector medians and quartiles."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from itertools import groupby
 from operator import itemgetter
@@ -16,9 +17,10 @@ from dagster_project.reference import load_reference
 from exports.cells import format_rows, workbook_bytes, write_csv
 from exports.charts import benchmark_bar, trend_line
 from exports.open_data import column_decimals
-from exports.templating import template_environment
+from exports.templating import TEMPLATES_DIR, template_environment
 
-INDICATOR_COLUMNS = (
+# From body_benchmarks (the body beside its sector), then from indicator_progress (its path).
+BENCHMARK_COLUMNS = (
     "indicator_code",
     "indicator_name_en",
     "indicator_name_cy",
@@ -29,6 +31,8 @@ INDICATOR_COLUMNS = (
     "sector_median",
     "sector_upper_quartile",
     "sector_bodies_with_value",
+)
+PROGRESS_COLUMNS = (
     "pace",
     "direction",
     "target_value",
@@ -38,6 +42,7 @@ INDICATOR_COLUMNS = (
     "projected_month",
     "status",
 )
+INDICATOR_COLUMNS = BENCHMARK_COLUMNS + PROGRESS_COLUMNS
 MEASURES = (
     "value",
     "sector_lower_quartile",
@@ -92,26 +97,8 @@ SUMMARY_COLUMNS = (
 QUERIES = {
     "summary": f"select {', '.join(SUMMARY_COLUMNS)} from marts.league_table",
     "indicators": f"""
-        select b.body_code, {
-        ", ".join(
-            "b." + c
-            if c
-            in (
-                "indicator_code",
-                "indicator_name_en",
-                "indicator_name_cy",
-                "unit",
-                "polarity",
-                "value",
-                "sector_lower_quartile",
-                "sector_median",
-                "sector_upper_quartile",
-                "sector_bodies_with_value",
-            )
-            else "p." + c
-            for c in INDICATOR_COLUMNS
-        )
-    }
+        select b.body_code, {", ".join("b." + c for c in BENCHMARK_COLUMNS)},
+            {", ".join("p." + c for c in PROGRESS_COLUMNS)}
         from marts.body_benchmarks b
         join marts.indicator_progress p using (body_code, indicator_code)
         order by b.body_code, b.indicator_code""",
@@ -143,6 +130,7 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
     decimals = column_decimals(load_reference().indicators)
     data = {name: _by_body(con, sql) for name, sql in QUERIES.items()}
     page = template_environment(html=True).get_template("extract.html.j2")
+    strings = json.loads((TEMPLATES_DIR / "pages" / "strings.json").read_text(encoding="utf-8"))
     written = []
     for code in sorted(data["summary"]):
         folder = target / code
@@ -206,6 +194,7 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
             returns=returns,
             charts=charts,
             take_up_trend=take_up_trend,
+            sector_names=strings["sectors"],
         )
         (folder / f"{code}.html").write_text(html, encoding="utf-8")
         written += [
