@@ -21,6 +21,7 @@ def release(
     releases = target.parent / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
     new = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=releases))
+    new.chmod(0o755)  # mkdtemp makes it private; a publication is for everyone to read
     try:
         build(new)
     except BaseException:
