@@ -21,10 +21,6 @@ class Reference:
     services: list[dict[str, str]]
     indicators: list[dict[str, str]]
 
-    @property
-    def body_sector(self) -> dict[str, str]:
-        return {b["body_code"]: b["sector"] for b in self.bodies}
-
 
 def load_reference(folder: Path = REFERENCE_DIR) -> Reference:
     """Load the register, catalogue and indicator dictionary from a reference folder."""

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from dagster_project.collect.read import MAX_FILE_BYTES
 from dagster_project.collect.validate import (
-    MAX_FILE_BYTES,
     ParsedFile,
     Problem,
     content_hash,

@@ -26,11 +26,9 @@ from dagster_project.collect.contract import (
     NOT_GIVEN,
     REQUIRED_COLUMNS,
 )
-from dagster_project.collect.read import MAX_FILE_BYTES, Unreadable, read_table
-from dagster_project.collect.rules import ERROR, RULES, WARNING
+from dagster_project.collect.read import Unreadable, read_table
+from dagster_project.collect.rules import ERROR, RULES
 from dagster_project.reference import Reference
-
-__all__ = ["MAX_FILE_BYTES", "ParsedFile", "Problem", "parse_submission", "validate_files"]
 
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".txt")
 THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
@@ -60,8 +58,6 @@ class Problem:
     @property
     def expected_cy(self) -> str:
         return RULES[self.rule].expected_cy.format(detail=self.detail)
-
-    expected = expected_en
 
     @property
     def fix_en(self) -> str:
@@ -420,7 +416,3 @@ def validate_files(
 
 def rejected(problems: list[Problem]) -> bool:
     return any(p.severity == ERROR for p in problems)
-
-
-def warnings(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == WARNING]

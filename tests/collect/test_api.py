@@ -33,7 +33,8 @@ from dagster_project.collect.api import (
     pull_endpoint,
     token_variable,
 )
-from dagster_project.collect.validate import MAX_FILE_BYTES, Problem, validate_files
+from dagster_project.collect.read import MAX_FILE_BYTES
+from dagster_project.collect.validate import Problem, validate_files
 from tests.conftest import ANGLESEY, CARDIFF, GWYNEDD, SWANSEA, TAX
 
 TOKEN = "dp-live-3f9c1a7e5b2d4c6f8a0e"

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from dagster_project.collect.read import MAX_FILE_BYTES
 from dagster_project.collect.validate import (
-    MAX_FILE_BYTES,
     Problem,
     parse_submission,
     validate_files,
