@@ -66,6 +66,11 @@ def test_project_files_exist(pipeline_run):
     assert f'"/bodies/{CARDIFF}"' in prerendered and f'"/cy/cyrff/{CARDIFF}"' in prerendered
     welsh = (project / "pages" / "cy" / "index.md").read_text()
     assert "Cyrff rhestredig" in welsh and "name_cy as body_name" in welsh
+    assert "- [Awdurdodau lleol](/cy/sectorau/local_authority)" in welsh
+    for page in (project / "pages").rglob("*.md"):
+        text = page.read_text()
+        assert text.startswith("---\n"), page  # front matter first
+        assert "[['" not in text and "[[" not in text.replace("y={[", ""), page
 
 
 def test_every_sql_block_runs_and_returns_rows(demo_run):
