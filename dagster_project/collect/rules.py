@@ -171,6 +171,14 @@ RULES: dict[str, Rule] = {
             "Gwiriwch y flwyddyn a'r mis.",
         ),
         Rule(
+            "before_onboarding",
+            ERROR,
+            "a month from {detail}, when this body started reporting",
+            "mis o {detail} ymlaen, pan ddechreuodd y corff hwn adrodd",
+            "Report only months from your onboarding onwards.",
+            "Adroddwch am fisoedd o'ch dyddiad ymuno ymlaen yn unig.",
+        ),
+        Rule(
             "known_body",
             ERROR,
             "a body code from the register of public bodies (e.g. W06000015)",

@@ -283,6 +283,10 @@ def _set_rules_sql() -> str:
         from incoming
         where regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])') and period > $current_period
     union all
+        select i.file_id, i.row_number, 'period', i.period, 'before_onboarding', b.onboarded
+        from incoming i join bodies b using (body_code)
+        where regexp_full_match(i.period, '[0-9]{{4}}-(0[1-9]|1[0-2])') and i.period < b.onboarded
+    union all
         select file_id, row_number, 'body_code', body_code, 'known_body', ''
         from incoming where body_code <> '' and body_code not in (select body_code from bodies)
     union all
@@ -375,8 +379,21 @@ def check_rows(
         con.register(
             "bodies",
             pa.Table.from_pylist(
-                [{"body_code": b["body_code"], "sector": b["sector"]} for b in reference.bodies],
-                schema=pa.schema([("body_code", pa.string()), ("sector", pa.string())]),
+                [
+                    {
+                        "body_code": b["body_code"],
+                        "sector": b["sector"],
+                        "onboarded": b["onboarded"],
+                    }
+                    for b in reference.bodies
+                ],
+                schema=pa.schema(
+                    [
+                        ("body_code", pa.string()),
+                        ("sector", pa.string()),
+                        ("onboarded", pa.string()),
+                    ]
+                ),
             ),
         )
         con.register(

@@ -340,3 +340,15 @@ def test_the_submission_suite_covers_every_cell_rule_of_the_contract():
         if c.kind != "text"
     }
     assert covered == wanted
+
+
+def test_no_months_before_the_body_was_onboarded():
+    # Every body in the register is onboarded from 2024-01.
+    assert only(problems_of(submission({**GOOD, "period": "2023-12"}))) == (
+        2,
+        "period",
+        "2023-12",
+        "before_onboarding",
+        "a month from 2024-01, when this body started reporting",
+    )
+    assert problems_of(submission({**GOOD, "period": "2024-01"})) == []

@@ -1,5 +1,5 @@
 -- Expected versus received returns: one row per registered body and month, from the first month
--- anyone reported to the publication month. A return is due by day `return_due_day` of the
+-- anyone reported (or the body's onboarding, if later) to the publication month. A return is due by day `return_due_day` of the
 -- following month. Status:
 --   on_time      accepted rows for the month arrived by the due date
 --   late         accepted rows arrived, but only after the due date
@@ -21,6 +21,7 @@ expected as (
              as date) as due_date
     from {{ ref('stg_bodies') }} as b
     cross join months as m
+    where m.period_month >= b.onboarded_month  -- nothing is owed before onboarding
 ),
 
 accepted as (
