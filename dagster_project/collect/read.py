@@ -65,7 +65,9 @@ def _read_csv(data: bytes) -> Table:
     return Table([(number, line) for number, line in enumerate(lines, start=1)])
 
 
-def _xlsx_cell(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A typed value (a workbook cell, a JSON field) as the text a CSV cell would hold: empty for
+    none, yes/no for booleans, 1200 for 1200.0, the month of a date."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -98,7 +100,7 @@ def _read_xlsx(data: bytes) -> Table:
             else workbook.worksheets[0]
         )
         rows = [
-            (number, [_xlsx_cell(v) for v in values])
+            (number, [cell_text(v) for v in values])
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         ]
     finally:

@@ -26,7 +26,7 @@ from dagster_project.collect.contract import (
     NOT_GIVEN,
     REQUIRED_COLUMNS,
 )
-from dagster_project.collect.read import Unreadable, read_table
+from dagster_project.collect.read import Unreadable, cell_text, read_table
 from dagster_project.collect.rules import ERROR, RULES
 from dagster_project.reference import Reference
 
@@ -224,21 +224,10 @@ def parse_records(name: str, data: bytes, records: object, sender: str | None = 
             continue
         for column in sorted(set(record) - set(COLUMN_NAMES)):
             parsed.problems.append(Problem(name, number, column, column, "unknown_column"))
-        row = normalise_cells({c: _json_cell(record.get(c)) for c in COLUMN_NAMES})
+        row = normalise_cells({c: cell_text(record.get(c)) for c in COLUMN_NAMES})
         row["_row"] = str(number)
         parsed.rows.append(row)
     return parsed
-
-
-def _json_cell(value: object) -> str:
-    """A JSON value as the text a CSV cell would hold: booleans as yes/no, null as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 1200.0 is unambiguously 1200
-    return str(value).strip()
 
 
 def rows_table(files: list[ParsedFile]) -> pa.Table:
