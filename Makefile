@@ -8,7 +8,7 @@ DBT_DIR := dbt
 # dagster-dbt looks for `dbt` on PATH when it re-parses the project under `dagster dev`.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup run test dev lint manifest docs demo clean
+.PHONY: help setup check-settings run test dev lint manifest docs demo clean
 
 help:
 	@echo "make run   - set up, then run the whole pipeline on ./data (demo submissions if landing/ is empty)"
@@ -40,7 +40,12 @@ docs: manifest
 demo: $(STAMP)
 	$(BIN)/digital-progress-demo --if-empty
 
-run: manifest demo
+# A bad DIGITAL_PROGRESS_PERIOD or DIGITAL_PROGRESS_AS_OF stops `make run` here, with the value
+# found and what was expected, before dbt parses, demo data is written or the job moves a file.
+check-settings: $(STAMP)
+	@$(BIN)/python -m dagster_project.settings --check
+
+run: check-settings manifest demo
 	GX_ANALYTICS_ENABLED=false $(BIN)/dagster job execute -m dagster_project.definitions \
 		-j digital_progress --tags "{\"dagster/partition\": \"$$($(BIN)/python -m dagster_project.settings --partition)\"}"
 	@$(BIN)/python -m dagster_project.settings --summary

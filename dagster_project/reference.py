@@ -1,5 +1,6 @@
 """Reference data read from the versioned seed files: register of bodies, services catalogue,
-indicator dictionary. The same files dbt loads as seeds, so there is one copy of each fact."""
+register of expected returns (which services each body delivers), indicator dictionary. The
+same files dbt loads as seeds, so there is one copy of each fact."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ class Reference:
     bodies: list[dict[str, str]]
     services: list[dict[str, str]]
     indicators: list[dict[str, str]]
+    body_services: list[dict[str, str]]
+
+    def services_of(self, body_code: str) -> list[str]:
+        """The catalogue services a body is expected to report, sorted by code."""
+        return sorted(
+            s["service_code"] for s in self.body_services if s["body_code"] == body_code
+        )
 
 
 def load_reference(folder: Path = REFERENCE_DIR) -> Reference:
@@ -28,4 +36,5 @@ def load_reference(folder: Path = REFERENCE_DIR) -> Reference:
         bodies=_read_csv(folder / "bodies.csv"),
         services=_read_csv(folder / "services.csv"),
         indicators=_read_csv(folder / "indicator_dictionary.csv"),
+        body_services=_read_csv(folder / "body_services.csv"),
     )

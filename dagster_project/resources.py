@@ -14,6 +14,7 @@ from dagster_project.settings import (
     DBT_PROJECT_DIR,
     PUBLICATION_PERIOD_ENV,
     DataPaths,
+    check_settings,
     default_data_root,
 )
 
@@ -39,17 +40,34 @@ class PlatformSettings(dg.ConfigurableResource):
         )
         return DataPaths(root)
 
+    @property
+    def effective_publication_period(self) -> str:
+        return self.publication_period or os.environ.get(PUBLICATION_PERIOD_ENV, "")
+
+    @property
+    def effective_as_of(self) -> str:
+        return self.as_of or os.environ.get(AS_OF_ENV, "")
+
+    def check(self) -> None:
+        """Raise SettingsError naming the variable and value when a setting dbt needs is invalid."""
+        check_settings(self.effective_publication_period, self.effective_as_of)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Dagster calls this when the run initialises its resources, before any step's body, so
+        # a bad month fails the run before `submissions` moves a file or writes the warehouse.
+        self.check()
+
     def environment(self) -> dict[str, str]:
         """Where the API tokens come from; kept in one place so tests can see what is read."""
         return dict(os.environ)
 
     def dbt_vars(self) -> dict[str, str]:
-        """The dbt vars that point dbt at this data root's warehouse."""
+        """The dbt vars that point dbt at this data root's warehouse, checked first."""
+        self.check()
         return {
             "warehouse": str(self.paths.warehouse),
-            "publication_period": self.publication_period
-            or os.environ.get(PUBLICATION_PERIOD_ENV, ""),
-            "as_of": self.as_of or os.environ.get(AS_OF_ENV, ""),
+            "publication_period": self.effective_publication_period,
+            "as_of": self.effective_as_of,
         }
 
 

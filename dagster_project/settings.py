@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +82,62 @@ class DataPaths:
         return self
 
 
+class SettingsError(ValueError):
+    """A setting that would stop the run part-way: raised before any step does work."""
+
+
+# ASCII digits only: `\d` would also accept digits that dbt's own check refuses.
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_AS_OF_FORMATS = {
+    re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"): "%Y-%m-%d",
+    re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}"): "%Y-%m-%d %H:%M",
+    re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"): "%Y-%m-%d %H:%M:%S",
+}
+PERIOD_EXPECTED = "expected a month as YYYY-MM (month 01-12, year 2000-2100), e.g. 2026-09"
+AS_OF_EXPECTED = (
+    "expected a date or date and time as YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS, "
+    "e.g. 2026-10-16 06:00:00"
+)
+
+
+def _is_month(value: str) -> bool:
+    match = _MONTH.fullmatch(value)
+    return bool(match) and 2000 <= int(match[1]) <= 2100 and 1 <= int(match[2]) <= 12
+
+
+def _is_moment(value: str) -> bool:
+    for pattern, layout in _AS_OF_FORMATS.items():
+        if pattern.fullmatch(value):
+            try:
+                datetime.strptime(value, layout)
+            except ValueError:  # 2026-02-30, 25:00
+                return False
+            return True
+    return False
+
+
+def check_settings(period: str, as_of: str) -> None:
+    """Refuse a publication month or as-of moment that dbt would reject part-way through a run.
+    Empty means the default, so it passes; every bad value is named in one SettingsError."""
+    problems = []
+    if period and not _is_month(period):
+        problems.append(f"{PUBLICATION_PERIOD_ENV}={period!r}: {PERIOD_EXPECTED}")
+    if as_of and not _is_moment(as_of):
+        problems.append(f"{AS_OF_ENV}={as_of!r}: {AS_OF_EXPECTED}")
+    if problems:
+        raise SettingsError("\n".join(problems))
+
+
+def _check_environment() -> int:
+    """The exit status of `--check`: 2, with the problem on stderr, when a setting is invalid."""
+    try:
+        check_settings(os.environ.get(PUBLICATION_PERIOD_ENV, ""), os.environ.get(AS_OF_ENV, ""))
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
 def reporting_month(today: date) -> str:
     """The partition key of the latest month that has ended: the month returns are now for."""
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
@@ -99,13 +157,51 @@ def _print_summary() -> None:
         print(f"                 - {name} (reports: {name}.report.html, .txt, .json)")
     warned = sorted(paths.feedback.rglob("*.report.html"))
     print(f"  feedback       {paths.feedback}  ({len(warned)} loaded file(s) with warnings)")
+    if paths.warehouse.exists():
+        _print_publication(paths.warehouse)
+
+
+def _print_publication(warehouse: Path) -> None:
+    """The month published, how many returns it had, and what the sensitivity analysis costs:
+    its view is computed afresh here and timed."""
+    import time
+
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        try:
+            period, received, expected = con.execute(
+                "select period, bodies_received, bodies_expected "
+                "from intermediate.int_publication_window"
+            ).fetchone()
+            started = time.perf_counter()
+            variants, bodies = con.execute(
+                "select count(distinct variant), count(distinct body_code) "
+                "from intermediate.int_score_variants"
+            ).fetchone()
+            seconds = time.perf_counter() - started
+        except duckdb.Error as error:  # the models have not been built yet
+            print(f"Publication: not built ({str(error).splitlines()[0]})")
+            return
+    print(f"Publication: {period}, returns from {received} of {expected} bodies expected")
+    print(
+        f"  sensitivity analysis: {variants} variants x {bodies} ranked bodies "
+        f"in {seconds:.2f} s"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--summary", action="store_true", help="print where the outputs are")
     parser.add_argument("--partition", action="store_true", help="print this month's partition")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=f"check ${PUBLICATION_PERIOD_ENV} and ${AS_OF_ENV}; exit 2 when one is invalid",
+    )
     arguments = parser.parse_args()
+    if arguments.check and (status := _check_environment()):
+        sys.exit(status)
     if arguments.summary:
         _print_summary()
     if arguments.partition:

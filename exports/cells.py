@@ -21,8 +21,9 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def format_cell(value: object, decimals: int | None = None) -> str:
-    """Stable text for a CSV cell: empty for missing, fixed decimals for measures."""
+def format_cell(value: object, decimals: int | None = None, neutralise: bool = False) -> str:
+    """Stable text for a CSV cell: empty for missing, fixed decimals for measures. Text is kept
+    as it is (open data is data), or neutralised for a CSV meant to be opened in a spreadsheet."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -33,13 +34,16 @@ def format_cell(value: object, decimals: int | None = None) -> str:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return safe_text(str(value))
+    return safe_text(str(value)) if neutralise else str(value)
 
 
 def format_rows(
-    rows: Iterable[dict], columns: Sequence[str], decimals: dict[str, int]
+    rows: Iterable[dict],
+    columns: Sequence[str],
+    decimals: dict[str, int],
+    neutralise: bool = False,
 ) -> list[list[str]]:
-    return [[format_cell(row[c], decimals.get(c)) for c in columns] for row in rows]
+    return [[format_cell(row[c], decimals.get(c), neutralise) for c in columns] for row in rows]
 
 
 def write_csv(path: Path, header: Sequence[str], cells: Iterable[Sequence[str]]) -> None:

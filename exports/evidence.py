@@ -8,13 +8,16 @@ import json
 import re
 import shutil
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dagster_project.reference import load_reference
-from exports.methodology import methodology
+from exports.methodology import LANGUAGES, methodology
+from exports.open_data import sensitivity_rows
 from exports.templating import TEMPLATES_DIR, template_environment
 
 # What the Evidence project reads, one Parquet file per source query.
@@ -60,6 +63,93 @@ SECTOR_CODE = re.compile(r"[a-z_]+")
 PAGE_TEMPLATES = TEMPLATES_DIR / "pages"
 
 
+@cache
+def page_strings() -> dict:
+    """The one English/Welsh catalogue of words that pages and extracts read."""
+    return json.loads((PAGE_TEMPLATES / "strings.json").read_text(encoding="utf-8"))
+
+
+def ordinal(n: int, language: str) -> str:
+    """5 -> "5th" (Welsh "5ed"), from the catalogue's suffixes: the one for n's last two
+    digits, else for its last digit, else the usual one (11 -> "11th", 21 -> "21st"; Welsh
+    21 -> "21ain", 40 -> "40fed")."""
+    rule = page_strings()[language]["ordinal"]
+    suffix = rule["exact"].get(str(n % 100)) or rule["last_digit"].get(str(n % 10))
+    return f"{n}{suffix or rule['other']}"
+
+
+def rank_label(rank: int | None, tied: bool | None, language: str) -> str | None:
+    """A rank in words, "=" first when tied: "=3rd" (Welsh "=3ydd"); None when not ranked."""
+    if rank is None:
+        return None
+    return ("=" if tied else "") + ordinal(rank, language)
+
+
+def rank_range_label(
+    rank: int | None,
+    low: int | None,
+    high: int | None,
+    tied: bool | None,
+    language: str,
+) -> str | None:
+    """A rank with the range it takes across the sensitivity analysis: "5th (4th–7th)"
+    (Welsh "5ed (4ydd–7fed)"); the bare rank when the range is one place."""
+    shown = rank_label(rank, tied, language)
+    if shown is None or low is None or high is None or low == high:
+        return shown
+    return page_strings()[language]["rank_range"].format(
+        rank=shown, low=ordinal(low, language), high=ordinal(high, language)
+    )
+
+
+def national_rank_label(
+    rank: int | None,
+    tied: bool | None,
+    total: int | None,
+    language: str,
+) -> str | None:
+    """The national rank among all ranked bodies: "12th of 38 in Wales"."""
+    shown = rank_label(rank, tied, language)
+    if shown is None:
+        return None
+    return page_strings()[language]["in_wales"].format(rank=shown, total=total)
+
+
+def rank_labels(row: dict, language: str) -> dict[str, str | None]:
+    """A league-table row's ranks in words, for pages and extracts."""
+    pace_label = row.get("national_pace_rank_label") or ""
+    return {
+        "sector_rank_range": rank_range_label(
+            row["sector_rank"],
+            row["sector_rank_low"],
+            row["sector_rank_high"],
+            row["sector_rank_tied"],
+            language,
+        ),
+        "national_rank_in_wales": national_rank_label(
+            row["national_rank"],
+            row["national_rank_tied"],
+            row["national_ranked_bodies"],
+            language,
+        ),
+        "national_pace_rank_ordinal": rank_label(
+            row["national_pace_rank"], pace_label.startswith("="), language
+        ),
+    }
+
+
+def with_rank_labels(table: pa.Table) -> pa.Table:
+    """The league table with its ranks in words in each language (`sector_rank_range_en`,
+    ...), so that pages select them rather than spell them out in SQL."""
+    rows = table.to_pylist()
+    for language in LANGUAGES:
+        labels = [rank_labels(row, language) for row in rows]
+        for name in ("sector_rank_range", "national_rank_in_wales", "national_pace_rank_ordinal"):
+            values = pa.array([label[name] for label in labels], pa.string())
+            table = table.append_column(f"{name}_{language}", values)
+    return table
+
+
 def registered_sectors(con: duckdb.DuckDBPyConnection) -> list[str]:
     sectors = [
         s
@@ -73,13 +163,16 @@ def registered_sectors(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sectors
 
 
-def render_pages(pages: Path, context: dict, sectors: list[str]) -> list[Path]:
+def render_pages(
+    pages: Path, context: dict, sectors: list[str], sensitivity: list[dict] | None = None
+) -> list[Path]:
     """Every page twice, in English and in Welsh, from one template each; and the methodology
-    written from the versioned dictionary as it is (0.30 stays 0.30)."""
-    strings = json.loads((PAGE_TEMPLATES / "strings.json").read_text(encoding="utf-8"))
+    written from the versioned dictionary as it is (0.30 stays 0.30), with the release's
+    sensitivity table."""
+    strings = page_strings()
     environment = template_environment()
     written = []
-    for language in ("en", "cy"):
+    for language in LANGUAGES:
         t = strings[language]
         names = [
             {"code": s, "name": strings["sectors"].get(s, {}).get(language, s)} for s in sectors
@@ -102,7 +195,8 @@ def render_pages(pages: Path, context: dict, sectors: list[str]) -> list[Path]:
         methodology_page = pages / t["paths"]["methodology"]
         title = "Methodology" if language == "en" else "Methodoleg"
         methodology_page.write_text(
-            f"---\ntitle: {title}\n---\n\n" + methodology(load_reference().indicators, language),
+            f"---\ntitle: {title}\n---\n\n"
+            + methodology(load_reference().indicators, language, sensitivity=sensitivity),
             encoding="utf-8",
         )
         written.append(methodology_page)
@@ -138,10 +232,14 @@ def publish_evidence_project(
         else:
             shutil.copyfile(template, output)
         written.append(output)
-    written += render_pages(target / "pages", context, registered_sectors(con))
+    sensitivity = sensitivity_rows(con)
+    written += render_pages(target / "pages", context, registered_sectors(con), sensitivity)
     sources = target / "sources" / "warehouse"
     for name, sql in EVIDENCE_SOURCES.items():
-        pq.write_table(con.sql(sql).to_arrow_table(), sources / f"{name}.parquet")
+        table = con.sql(sql).to_arrow_table()
+        if name == "league_table":
+            table = with_rank_labels(table)
+        pq.write_table(table, sources / f"{name}.parquet")
         (sources / f"{name}.sql").write_text(
             f"select * from read_parquet('sources/warehouse/{name}.parquet')\n", encoding="utf-8"
         )

@@ -4,7 +4,6 @@ figures and, for its peers, only published sector medians and quartiles."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from itertools import groupby
 from operator import itemgetter
@@ -16,8 +15,9 @@ from markupsafe import Markup
 from dagster_project.reference import load_reference
 from exports.cells import format_rows, workbook_bytes, write_csv
 from exports.charts import benchmark_bar, trend_line
-from exports.open_data import column_decimals
-from exports.templating import TEMPLATES_DIR, template_environment
+from exports.evidence import LANGUAGES, page_strings, rank_labels
+from exports.open_data import SCORE_COLUMNS, column_decimals
+from exports.templating import template_environment
 
 # From body_benchmarks (the body beside its sector), then from indicator_progress (its path).
 BENCHMARK_COLUMNS = (
@@ -31,6 +31,8 @@ BENCHMARK_COLUMNS = (
     "sector_median",
     "sector_upper_quartile",
     "sector_bodies_with_value",
+    "sector_quartile",
+    "sector_quartile_note",
 )
 PROGRESS_COLUMNS = (
     "pace",
@@ -84,14 +86,7 @@ SUMMARY_COLUMNS = (
     "population",
     "coverage",
     "ranking_status",
-    "score",
-    "sector_rank_label",
-    "sector_ranked_bodies",
-    "sector_quartile",
-    "rank_movement",
-    "pace_score",
-    "national_pace_rank_label",
-    "letters_prize",
+    *SCORE_COLUMNS,
 )
 
 QUERIES = {
@@ -130,7 +125,7 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
     decimals = column_decimals(load_reference().indicators)
     data = {name: _by_body(con, sql) for name, sql in QUERIES.items()}
     page = template_environment(html=True).get_template("extract.html.j2")
-    strings = json.loads((TEMPLATES_DIR / "pages" / "strings.json").read_text(encoding="utf-8"))
+    strings = page_strings()
     written = []
     for code in sorted(data["summary"]):
         folder = target / code
@@ -146,6 +141,7 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
                 [row],
                 INDICATOR_COLUMNS,
                 {**dict.fromkeys(MEASURES, decimals[row["indicator_code"]]), "pace": 4},
+                neutralise=True,  # a body opens its extract in a spreadsheet
             )[0]
             for row in indicators
         ]
@@ -153,7 +149,7 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
         write_csv(
             folder / f"{code}_services.csv",
             SERVICE_COLUMNS,
-            format_rows(services, SERVICE_COLUMNS, {"online_take_up": 4}),
+            format_rows(services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
         )
         (folder / f"{code}.xlsx").write_bytes(
             workbook_bytes(
@@ -195,6 +191,8 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
             charts=charts,
             take_up_trend=take_up_trend,
             sector_names=strings["sectors"],
+            ranks={language: rank_labels(summary, language) for language in LANGUAGES},
+            t={language: strings[language] for language in LANGUAGES},
         )
         (folder / f"{code}.html").write_text(html, encoding="utf-8")
         written += [

@@ -23,6 +23,29 @@ INDICATOR_CODES = (
     "letters_per_1000",
     "digital_contact_share",
 )
+# The score, its ranks, their range, quartile, movement and pace: in the open data and in every
+# body's extract alike.
+SCORE_COLUMNS = (
+    "score",
+    "sector_rank",
+    "sector_rank_tied",
+    "sector_rank_label",
+    "sector_ranked_bodies",
+    "sector_rank_low",
+    "sector_rank_high",
+    "national_rank",
+    "national_rank_tied",
+    "national_rank_label",
+    "national_ranked_bodies",
+    "sector_quartile",
+    "sector_quartile_note",
+    "rank_movement",
+    "rank_movement_note",
+    "pace_score",
+    "national_pace_rank",
+    "national_pace_rank_label",
+    "letters_prize",
+)
 LEAGUE_TABLE_COLUMNS = (
     "body_code",
     "name_en",
@@ -35,23 +58,30 @@ LEAGUE_TABLE_COLUMNS = (
     "ranked",
     "ranking_status",
     *INDICATOR_CODES,
-    "score",
-    "sector_rank",
-    "sector_rank_label",
-    "sector_ranked_bodies",
-    "sector_quartile",
-    "rank_movement",
-    "pace_score",
-    "national_pace_rank",
-    "national_pace_rank_label",
-    "letters_prize",
+    *(f"{code}_points" for code in INDICATOR_CODES),
+    *SCORE_COLUMNS,
     *(
         f"{code}_{part}"
         for code in INDICATOR_CODES
         for part in ("pace", "direction", "target_status", "status")
     ),
 )
-INDICATORS_COLUMNS = ("body_code", "period", *INDICATOR_CODES, "status")
+INDICATORS_COLUMNS = (
+    "body_code",
+    "period",
+    "services_expected",
+    "services_reported",
+    *INDICATOR_CODES,
+    "status",
+)
+SENSITIVITY_COLUMNS = (
+    "variant",
+    "variant_group",
+    "description_en",
+    "description_cy",
+    "spearman_rho",
+    "ranked_bodies",
+)
 TABLES = {
     # file stem: (query, columns, primary key, description)
     "league_table": (
@@ -68,6 +98,14 @@ TABLES = {
         ["body_code", "period"],
         "The indicators of every body for every month it reported.",
     ),
+    "sensitivity_agreement": (
+        f"select {', '.join(SENSITIVITY_COLUMNS)} from marts.sensitivity_agreement "
+        "order by variant_group, variant",
+        SENSITIVITY_COLUMNS,
+        ["variant"],
+        "How far each variant of the sensitivity analysis agrees with the published national "
+        "order of ranked bodies (Spearman's rank correlation).",
+    ),
 }
 CSVW_TYPES = {
     "VARCHAR": "string",
@@ -82,12 +120,23 @@ COLUMN_NOTES = {
     "period": "Month, YYYY-MM: the month reported, or the end of a 12-month window.",
     "ranked": "true when coverage reaches the threshold: scored and ranked.",
     "ranking_status": "'ranked' or 'insufficient data'.",
-    "score": "Digital Progress Score, 0-100, within sector.",
-    "sector_rank_label": "Rank within sector, '=' marking a tie.",
-    "sector_quartile": "1 (top) to 4 within the sector.",
-    "rank_movement": "Last month's rank minus this month's: positive = up.",
-    "pace_score": "Pace score, 0-100, comparable across sectors.",
+    "score": "Digital Progress Score, 0-100, from fixed goalposts: the body's own returns only.",
+    "sector_rank": "Standard competition rank of the score within the sector.",
+    "sector_rank_tied": "true when another ranked body of the sector has the same score.",
+    "sector_rank_label": "Rank within sector, '=' marking a tie (see sector_rank_tied).",
+    "sector_rank_low": "Best sector rank across the sensitivity analysis (5th percentile).",
+    "sector_rank_high": "Worst sector rank across the sensitivity analysis (95th percentile).",
+    "national_rank": "Standard competition rank of the score over every ranked body in Wales.",
+    "national_rank_tied": "true when another ranked body has the same score.",
+    "national_rank_label": "National rank, '=' marking a tie.",
+    "sector_quartile": "1 (top) to 4, cut on scores over the sector's ranked bodies.",
+    "sector_quartile_note": "Why a ranked body has no quartile.",
+    "rank_movement": "Over bodies ranked in both months: last month's rank minus this month's.",
+    "rank_movement_note": "Why there is no movement.",
+    "pace_score": "The score now minus the score 12 months before, in points.",
     "letters_prize": "Letters a year not posted at the sector's top-quartile rate.",
+    "services_expected": "Services the body is expected to report that month.",
+    "spearman_rho": "Spearman's rank correlation with the published national order.",
     "status": "StatsWales note code: x missing, u low reliability, r revised, p provisional.",
 }
 
@@ -96,14 +145,24 @@ def column_decimals(indicators: list[dict]) -> dict[str, int]:
     """Published precision per column: each indicator's from the dictionary, then the rest."""
     decimals = {i["indicator_code"]: int(i["decimals"]) for i in indicators}
     paces = {f"{code}_pace": 4 for code in decimals}
-    return {**decimals, **paces, "score": 1, "pace_score": 1, "coverage": 4, "letters_prize": 0}
+    points = {f"{code}_points": 1 for code in decimals}
+    return {
+        **decimals,
+        **paces,
+        **points,
+        "score": 1,
+        "pace_score": 1,
+        "coverage": 4,
+        "letters_prize": 0,
+        "spearman_rho": 4,
+    }
 
 
 def _describe(name: str, indicators: dict[str, dict]) -> str:
     if name in indicators:
         i = indicators[name]
         return f"{i['name_en']} / {i['name_cy']}: {i['description_en']} ({i['unit']})"
-    for suffix in ("_pace", "_direction", "_target_status", "_status"):
+    for suffix in ("_points", "_pace", "_direction", "_target_status", "_status"):
         code = name.removesuffix(suffix)
         if code != name and code in indicators:
             return f"{indicators[code]['name_en']}: {suffix[1:].replace('_', ' ')}"
@@ -113,6 +172,12 @@ def _describe(name: str, indicators: dict[str, dict]) -> str:
 def publication_metadata(con: duckdb.DuckDBPyConnection, as_of: str, code_version: str) -> dict:
     period = con.execute("select max(period) from marts.league_table").fetchone()[0]
     return {"period": period, "as_of": as_of or "all data received", "code_version": code_version}
+
+
+def sensitivity_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """This release's sensitivity analysis, for the methodology's agreement table."""
+    query, columns, _, _ = TABLES["sensitivity_agreement"]
+    return [dict(zip(columns, r, strict=True)) for r in con.execute(query).fetchall()]
 
 
 def publish_open_data(
@@ -158,9 +223,10 @@ def publish_open_data(
     }
     (target / "csv-metadata.json").write_text(json.dumps(csvw, indent=1) + "\n", encoding="utf-8")
     shutil.copyfile(REFERENCE_DIR / "indicator_dictionary.csv", target / "indicator_dictionary.csv")
+    sensitivity = sensitivity_rows(con)
     for language in LANGUAGES:
         (target / f"methodology.{language}.md").write_text(
-            methodology(indicators, language), encoding="utf-8"
+            methodology(indicators, language, sensitivity), encoding="utf-8"
         )
     files = sorted(p for p in target.rglob("*") if p.is_file())
     manifest = {

@@ -17,7 +17,15 @@ from dagster_project.collect.sensors import landing_zone_sensor
 from dagster_project.definitions import ALL_ASSETS
 from dagster_project.resources import PlatformSettings, build_resources
 from dagster_project.settings import DataPaths
-from tests.conftest import CARDIFF, SWANSEA, TAX, row, submission, write_landing
+from tests.conftest import (
+    CARDIFF,
+    SWANSEA,
+    TAX,
+    other_bodies_return,
+    row,
+    submission,
+    write_landing,
+)
 
 TOKEN = "cardiff-secret-token-123"
 
@@ -129,6 +137,7 @@ def test_resubmission_changes_indicators_and_as_of_reproduces_the_old_table(tmp_
             f"{SWANSEA}/jan.csv": submission(
                 row(SWANSEA, "2026-01", TAX, 100, 50, "yes", "no", 1, 1)
             ),
+            **other_bodies_return(("2026-01",), besides=(CARDIFF, SWANSEA)),
         },
     )
     run()

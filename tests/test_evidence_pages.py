@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import CARDIFF
+from exports.evidence import national_rank_label, page_strings, rank_range_label
+from tests.conftest import ANGLESEY, CARDIFF, POWYS, SWANSEA
 
 SQL_BLOCK = re.compile(r"^```sql (\w+)\n(.*?)^```", re.S | re.M)
 COMPONENT = re.compile(r"<(\w+)\b([^>]*?)/?>", re.S)
@@ -16,13 +17,36 @@ ATTRIBUTE = re.compile(r"(\w+)=(\{[^}]*\}|'[^']*'|\"[^\"]*\"|[^\s/>]+)")
 COLUMN_ATTRIBUTES = ("x", "y", "value", "series", "link", "id", "fmtColumn")
 
 
+# Evidence hands page queries its sources with integers as floats and dates as timestamps.
+EVIDENCE_TYPES = {
+    "TINYINT": "DOUBLE",
+    "SMALLINT": "DOUBLE",
+    "INTEGER": "DOUBLE",
+    "BIGINT": "DOUBLE",
+    "HUGEINT": "DOUBLE",
+    "DATE": "TIMESTAMP",
+}
+
+
 def evidence_connection(project: Path) -> duckdb.DuckDBPyConnection:
-    """The `warehouse` source as Evidence builds it: each sources/warehouse/*.sql over Parquet."""
+    """The `warehouse` source as Evidence builds it: each sources/warehouse/*.sql over Parquet,
+    with Evidence's types, so that a page showing 3 as "3.0" fails here too."""
     con = duckdb.connect()
     con.execute("create schema warehouse")
+    con.execute("create schema parquet")
     for source in sorted((project / "sources" / "warehouse").glob("*.sql")):
         sql = source.read_text().replace("'sources/", f"'{project}/sources/")
-        con.execute(f"create view warehouse.{source.stem} as {sql}")
+        con.execute(f"create view parquet.{source.stem} as {sql}")
+        columns = con.execute(f"describe parquet.{source.stem}").fetchall()
+        select = ", ".join(
+            f'cast("{name}" as {EVIDENCE_TYPES[kind]}) as "{name}"'
+            if kind in EVIDENCE_TYPES
+            else f'"{name}"'
+            for name, kind, *_ in columns
+        )
+        con.execute(
+            f"create view warehouse.{source.stem} as select {select} from parquet.{source.stem}"
+        )
     return con
 
 
@@ -119,3 +143,123 @@ def test_body_page_queries_run_for_a_body_without_data(pipeline_run, body_withou
     queries = page_queries(page, body_without_data)
     assert len(con.execute(queries["body"]).fetchall()) == 1
     assert len(con.execute(queries["benchmarks"]).fetchall()) == 5  # shown empty, not missing
+
+
+@pytest.mark.parametrize(
+    ("rank", "low", "high", "tied", "english", "welsh"),
+    [
+        (5, 4, 7, False, "5th (4th–7th)", "5ed (4ydd–7fed)"),
+        (3, 3, 3, True, "=3rd", "=3ydd"),
+        (3, 2, 5, True, "=3rd (2nd–5th)", "=3ydd (2il–5ed)"),
+        (12, 12, 12, False, "12th", "12fed"),
+        (11, 1, 21, False, "11th (1st–21st)", "11eg (1af–21ain)"),
+        (22, 13, 22, False, "22nd (13th–22nd)", "22ain (13eg–22ain)"),
+        (None, None, None, None, None, None),  # not ranked: no label at all
+    ],
+)
+def test_rank_is_shown_with_its_range_in_both_languages(rank, low, high, tied, english, welsh):
+    assert rank_range_label(rank, low, high, tied, "en") == english
+    assert rank_range_label(rank, low, high, tied, "cy") == welsh
+
+
+def test_national_rank_is_shown_of_all_ranked_bodies_in_wales():
+    assert national_rank_label(12, False, 38, "en") == "12th of 38 in Wales"
+    assert national_rank_label(12, False, 38, "cy") == "12fed o 38 yng Nghymru"
+    assert national_rank_label(1, True, 38, "en") == "=1st of 38 in Wales"
+    assert national_rank_label(None, None, None, "cy") is None
+
+
+def _keys(catalogue: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in catalogue.items():
+        if isinstance(value, dict) and key != "ordinal":  # ordinal rules differ by language
+            keys |= _keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(prefix + key)
+    return keys
+
+
+def test_every_catalogue_string_is_in_both_languages():
+    strings = page_strings()
+    assert _keys(strings["en"]) == _keys(strings["cy"])
+    assert all(set(names) == {"en", "cy"} for names in strings["sectors"].values())
+
+
+def test_pages_show_rank_ranges_quartile_notes_and_movement_in_words(pipeline_run):
+    """Three ranked councils (Cardiff 72.0, Swansea 48.1, Gwynedd 0.0), every variant keeping
+    them apart: bare ranks, no quartiles (fewer than 4), no movement since January."""
+    con = evidence_connection(pipeline_run.paths.evidence)
+    pages = pipeline_run.paths.evidence / "pages"
+    expected = {
+        "en": {
+            "Swansea": ("2nd", "fewer than 4 ranked bodies", "no change"),
+            "Powys": (None, None, "not ranked"),
+        },
+        "cy": {
+            "Abertawe": ("2il", "llai na 4 corff wedi'u rhestru", "dim newid"),
+            "Powys": (None, None, "heb ei restru"),
+        },
+    }
+    for language, page in (
+        ("en", pages / "sectors" / "local_authority.md"),
+        ("cy", pages / "cy" / "sectorau" / "local_authority.md"),
+    ):
+        sql = page_queries(page, "")["sector_league"]
+        rows = con.execute(
+            f"select body_name, sector_rank_range, sector_quartile, movement from ({sql})"
+        ).fetchall()
+        shown = {name: rest for name, *rest in rows}
+        for name, row in expected[language].items():
+            assert tuple(shown[name]) == row, (language, name)
+    body = {
+        "en": pages / "bodies" / "[body_code].md",
+        "cy": pages / "cy" / "cyrff" / "[body_code].md",
+    }
+    sector = {"en": "Local authorities", "cy": "Awdurdodau lleol"}
+    for language, code, words in (
+        ("en", SWANSEA, "2nd of 3 in the sector · 2nd of 3 in Wales"),
+        ("cy", SWANSEA, "2il o 3 yn y sector · 2il o 3 yng Nghymru"),
+        ("en", CARDIFF, "1st of 3 in the sector · 1st of 3 in Wales"),
+        ("en", ANGLESEY, "not ranked (insufficient data)"),
+        ("cy", POWYS, "heb ei restru (data annigonol)"),
+    ):
+        sql = page_queries(body[language], code)["body"]
+        shown = con.execute(f"select sector, rank_in_words from ({sql})").fetchone()
+        assert shown == (sector[language], words)
+
+
+def test_movement_and_quartiles_read_as_whole_numbers(demo_run):
+    """Evidence reads integers as floats: "up 1", not "up 1.0"; quartile "2", not "2.0"."""
+    con = evidence_connection(demo_run.evidence)
+    for page in pages(demo_run):
+        for name, sql in page_queries(page, CARDIFF).items():
+            columns = _columns(con, sql)
+            for column in {"movement", "sector_quartile"} & columns:
+                values = {v for (v,) in con.execute(f"select {column} from ({sql})").fetchall()}
+                assert not any(v and v.endswith(".0") for v in values), (page.name, name, values)
+
+
+def test_every_note_in_the_demo_data_has_words_in_both_languages(demo_run):
+    con = evidence_connection(demo_run.evidence)
+    notes = {
+        note
+        for (note,) in con.execute(
+            "select sector_quartile_note from warehouse.league_table union "
+            "select rank_movement_note from warehouse.league_table union "
+            "select sector_quartile_note from warehouse.body_benchmarks union "
+            "select quartile_note from warehouse.sector_benchmarks"
+        ).fetchall()
+        if note is not None
+    }
+    assert "fewer than 4 ranked bodies" in notes  # fire and rescue: three ranked bodies
+    strings = page_strings()
+    assert notes <= set(strings["en"]["values"]) & set(strings["cy"]["values"])
+
+
+def test_methodology_pages_carry_the_release_sensitivity_table(pipeline_run):
+    pages = pipeline_run.paths.evidence / "pages"
+    english = (pages / "methodology.md").read_text(encoding="utf-8")
+    welsh = (pages / "methodoleg.md").read_text(encoding="utf-8")
+    # Three councils far apart: leaving out an indicator never changes their order.
+    assert "| Without Online take-up | 1.000 | 3 |" in english
+    assert "| Amrywiad | ρ Spearman | Cyrff rhestredig |" in welsh

@@ -8,20 +8,25 @@ dbt/seeds/bodies.csv (Cardiff 372,089; Swansea 241,282) and weights from the dic
 import csv
 import json
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.reference import load_reference
-from tests.conftest import ANGLESEY, CARDIFF, GWYNEDD, POWYS, SWANSEA
+from tests.conftest import ANGLESEY, CARDIFF, GWYNEDD, POWYS, SWANSEA, PipelineRun
 
 SERVICES, MONTHS = 13, 12
 # Weights as the indicator dictionary sets them (0.30, 0.20, 0.20, 0.15, 0.15 today).
 W = {i["indicator_code"]: float(i["weight"]) for i in load_reference().indicators}
-CARDIFF_POP, SWANSEA_POP = 372089, 241282
-CARDIFF_LETTERS = MONTHS * SERVICES * 10 / CARDIFF_POP * 1000  # 4.1925 a year per 1,000
-SWANSEA_LETTERS = MONTHS * SERVICES * 20 / SWANSEA_POP * 1000  # 12.9309
+# Letters per 1,000 transactions: 10 and 20 letters for every 100 transactions.
+CARDIFF_LETTERS, SWANSEA_LETTERS = 100.0, 200.0
 # Swansea's take-up: 11 months at 40 and the resubmitted February at 90, of 100 each.
 SWANSEA_TAKE_UP = (11 * SERVICES * 40 + SERVICES * 90) / (MONTHS * SERVICES * 100)
+
+
+def points(value: float, worst: float, best: float) -> float:
+    """Where a value sits between goalposts, 0 to 1: the dictionary's goalposts, by hand."""
+    return min(1.0, max(0.0, (value - worst) / (best - worst)))
 
 
 def league(run) -> dict[str, dict]:
@@ -54,7 +59,7 @@ def test_cardiff_headline_indicators(pipeline_run):
     assert cardiff["online_take_up"] == pytest.approx(0.6)
     assert cardiff["online_availability"] == 1.0  # February: 13 of 13 online
     assert cardiff["digital_by_default_rate"] == pytest.approx(6 / 13)
-    assert cardiff["letters_per_1000"] == pytest.approx(CARDIFF_LETTERS)
+    assert cardiff["letters_per_1000"] == pytest.approx(CARDIFF_LETTERS)  # per 1,000 transactions
     assert cardiff["digital_contact_share"] == pytest.approx(30 / (30 + 10))
     assert (cardiff["months_reported"], cardiff["coverage"]) == (12, 1.0)
 
@@ -66,40 +71,57 @@ def test_resubmission_supersedes_and_zero_volume_gives_empty_rates(pipeline_run)
     assert gwynedd["online_take_up"] is None  # 0 / 0
     assert gwynedd["digital_contact_share"] is None  # 0 / (0 + 0)
     assert gwynedd["online_availability"] == 0.0
-    assert gwynedd["letters_per_1000"] == 0.0
+    assert gwynedd["letters_per_1000"] is None  # no letters of no transactions: no rate
 
 
-def test_scores_and_ranks_within_sector(pipeline_run):
+def test_scores_from_fixed_goalposts(pipeline_run):
     table = league(pipeline_run)
-    # Scaled within local_authority over the ranked councils Cardiff, Swansea and Gwynedd:
-    # Cardiff is best on everything but letters, where Gwynedd (0) is best and Swansea worst.
-    letters_scaled = (SWANSEA_LETTERS - CARDIFF_LETTERS) / SWANSEA_LETTERS  # 0.6758
+    # Every service-month reported with the same figures, so each indicator's points are the
+    # goalposted value itself: take-up 0-1, letters per 1,000 transactions 1,000 (worst) to 0.
     cardiff = (
-        W["online_take_up"]
-        + W["online_availability"]
-        + W["digital_by_default_rate"]
-        + W["letters_per_1000"] * letters_scaled
-        + W["digital_contact_share"]
+        W["online_take_up"] * 0.6
+        + W["online_availability"] * 1.0
+        + W["digital_by_default_rate"] * 6 / 13
+        + W["letters_per_1000"] * points(CARDIFF_LETTERS, 1000, 0)  # 0.9
+        + W["digital_contact_share"] * 30 / 40
     )
-    # availability between Gwynedd (0) and Cardiff (1); worst or equal-worst on the rest
-    swansea = W["online_availability"] * (10 / 13)
-    # only three indicators (take-up and contact share are empty); best on letters
-    gwynedd = W["letters_per_1000"] / (
-        W["online_availability"] + W["digital_by_default_rate"] + W["letters_per_1000"]
+    swansea = (
+        W["online_take_up"] * SWANSEA_TAKE_UP
+        + W["online_availability"] * 10 / 13
+        + W["digital_by_default_rate"] * 0
+        + W["letters_per_1000"] * points(SWANSEA_LETTERS, 1000, 0)  # 0.8
+        + W["digital_contact_share"] * 20 / 40
     )
-    assert table[CARDIFF]["score"] == round(100 * cardiff, 1)
-    assert table[SWANSEA]["score"] == round(100 * swansea, 1)
-    assert table[GWYNEDD]["score"] == round(100 * gwynedd, 1)
-    assert (table[CARDIFF]["score"], table[SWANSEA]["score"], table[GWYNEDD]["score"]) == (
-        95.1,
-        15.4,
-        27.3,
-    )  # with today's weights, worked out by hand
-    assert [table[c]["sector_rank_label"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == ["1", "2", "3"]
-    assert [table[c]["sector_quartile"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == [1, 2, 3]
-    assert table[CARDIFF]["sector_ranked_bodies"] == 3
-    # January's window (11 months) ranks them the same way: no movement.
-    assert [table[c]["rank_movement"] for c in (CARDIFF, GWYNEDD, SWANSEA)] == [0, 0, 0]
+    # Gwynedd reports no volume at all: take-up, letters and contacts have denominators below
+    # the dictionary's minimum (small numbers, u) and score 0; nothing online: 0 too.
+    assert table[CARDIFF]["score"] == round(100 * cardiff, 1) == 72.0
+    assert table[SWANSEA]["score"] == round(100 * swansea, 1) == 48.1
+    assert table[GWYNEDD]["score"] == 0.0
+    assert table[GWYNEDD]["online_take_up_status"] == "x"  # no value at all: x before u
+    assert table[GWYNEDD]["online_take_up_points"] == 0.0
+    assert table[CARDIFF]["letters_per_1000_points"] == pytest.approx(90.0)
+    assert table[SWANSEA]["digital_by_default_rate_points"] == 0.0
+
+
+def test_ranks_quartiles_and_movement(pipeline_run):
+    table = league(pipeline_run)
+    assert [table[c]["sector_rank_label"] for c in (CARDIFF, SWANSEA, GWYNEDD)] == ["1", "2", "3"]
+    assert [table[c]["national_rank"] for c in (CARDIFF, SWANSEA, GWYNEDD)] == [1, 2, 3]
+    assert table[CARDIFF]["sector_ranked_bodies"] == table[CARDIFF]["national_ranked_bodies"] == 3
+    # Three ranked councils: too few for quartiles, and the table says why.
+    assert [table[c]["sector_quartile"] for c in (CARDIFF, SWANSEA, GWYNEDD)] == [None] * 3
+    assert table[CARDIFF]["sector_quartile_note"] == "fewer than 4 ranked bodies"
+    # January's window (February 2025 not reported: coverage 11/12) ranks the same three the
+    # same way: Cardiff 68.4, Swansea 44.3, Gwynedd 0.0. No movement.
+    assert [table[c]["rank_movement"] for c in (CARDIFF, SWANSEA, GWYNEDD)] == [0, 0, 0]
+    # A year before, nobody was ranked: no pace score, and the reason for no movement is clear.
+    assert table[CARDIFF]["pace_score"] is None
+    assert table[POWYS]["rank_movement_note"] == "not ranked"
+    # Every variant of the sensitivity analysis keeps 72.0 > 48.1 > 0.0 apart: ranges are tight.
+    assert [
+        (table[c]["sector_rank_low"], table[c]["sector_rank_high"])
+        for c in (CARDIFF, SWANSEA, GWYNEDD)
+    ] == [(1, 1), (2, 2), (3, 3)]
 
 
 def test_sparse_reporter_is_shown_but_not_ranked(pipeline_run):
@@ -190,23 +212,24 @@ def test_open_data_league_table(pipeline_run, reference):
         cardiff["sector_rank"],
         cardiff["sector_rank_label"],
         cardiff["ranked"],
-    ) == ("0.6000", "4.2", "95.1", "1", "1", "true")
+    ) == ("0.6000", "100.0", "72.0", "1", "1", "true")
     assert cardiff["name_cy"] == "Caerdydd"
     assert by_code[ANGLESEY]["online_take_up"] == "" and by_code[ANGLESEY]["score"] == ""
     assert by_code[POWYS]["ranking_status"] == "insufficient data"
     # Ranked bodies first within each sector, in rank order.
     councils = [r["body_code"] for r in rows if r["sector"] == "local_authority"]
-    assert councils[:3] == [CARDIFF, GWYNEDD, SWANSEA]
+    assert councils[:3] == [CARDIFF, SWANSEA, GWYNEDD]
 
 
 def test_benchmark_extract_beside_sector_median(pipeline_run):
     path = pipeline_run.paths.extracts / SWANSEA / f"{SWANSEA}_indicators.csv"
     rows = {r["indicator_code"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
     take_up = rows["online_take_up"]
-    # Sector values: Cardiff 0.6, Swansea 0.4417, Powys 0.5 (Gwynedd has none): median 0.5.
+    # Three ranked councils: benchmarks need at least four, so no median is shown, and why.
     assert take_up["value"] == f"{SWANSEA_TAKE_UP:.4f}" == "0.4417"
-    assert take_up["sector_median"] == "0.5000"
-    assert rows["letters_per_1000"]["value"] == f"{SWANSEA_LETTERS:.1f}" == "12.9"
+    assert take_up["sector_median"] == "" and take_up["sector_bodies_with_value"] == "2"
+    assert take_up["sector_quartile_note"] == "fewer than 4 ranked bodies"
+    assert rows["letters_per_1000"]["value"] == f"{SWANSEA_LETTERS:.1f}" == "200.0"
     assert set(rows) == {
         "online_take_up",
         "online_availability",
@@ -224,3 +247,31 @@ def test_collecting_again_changes_nothing(pipeline_run, reference):
     again = collect_submissions(pipeline_run.paths, reference, datetime(2026, 3, 1))
     assert again.accepted == [] and again.rejected == {}
     assert len(again.skipped) == len(list(pipeline_run.paths.landing.rglob("*.csv")))
+
+
+def test_a_configured_publication_month_publishes_that_month(tmp_path, monkeypatch):
+    """DIGITAL_PROGRESS_PERIOD, set in the environment as a user would, moves the whole table
+    to January 2026. January's window (February 2025 to January 2026) lacks February 2025:
+    Cardiff's window-scope points are 143 of 156 service-months' worth, by hand:
+    0.3 x 0.55 + 0.2 x 1 + 0.2 x 6/13 + 0.15 x 0.825 + 0.15 x 0.6875 = 68.4; Swansea's
+    0.3 x 0.3667 + 0.2 x 10/13 + 0 + 0.15 x 0.7333 + 0.15 x 0.4583 = 44.3."""
+    from dagster_project.definitions import ALL_ASSETS
+    from dagster_project.resources import PlatformSettings, build_resources
+    from dagster_project.settings import PUBLICATION_PERIOD_ENV, DataPaths
+    from tests.conftest import HAND_MADE_FILES, write_landing
+
+    monkeypatch.setenv(PUBLICATION_PERIOD_ENV, "2026-01")
+    paths = DataPaths(tmp_path).ensure()
+    write_landing(paths, HAND_MADE_FILES)
+    result = dg.materialize(
+        ALL_ASSETS,
+        resources=build_resources(PlatformSettings(data_root=str(tmp_path))),
+        partition_key="2026-02-01",
+    )
+    assert result.success
+    table = league(PipelineRun(paths, result))
+    assert {r["period"] for r in table.values()} == {"2026-01"}
+    assert [table[c]["score"] for c in (CARDIFF, SWANSEA, GWYNEDD)] == [68.4, 44.3, 0.0]
+    assert table[CARDIFF]["coverage"] == pytest.approx(143 / 156)
+    published = json.loads((paths.open_data / "manifest.json").read_text())["publication"]
+    assert published["period"] == "2026-01"

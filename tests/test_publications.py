@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project.resources import PlatformSettings
-from exports.evidence import publish_evidence_project
+from exports.evidence import publish_evidence_project, rank_range_label
 from exports.extracts import publish_extracts
 from exports.open_data import publish_open_data
 from exports.release import release
@@ -72,7 +72,63 @@ def test_extract_page_is_bilingual_self_contained_and_has_charts(pipeline_run):
     assert "Abertawe: meincnod cynnydd digidol" in html
     assert html.count("<svg") >= 6  # five benchmark bars and the trend
     assert "<script" not in html and "src=" not in html and "<link" not in html
-    assert "rank 3 of 3 in the sector" in html and "safle 3 o 3" in html
+    # Swansea, 48.1 between Cardiff 72.0 and Gwynedd 0.0 under every variant: a bare rank.
+    assert "Rank: 2nd of 3 in the sector, 2nd of 3 in Wales." in html
+    assert "Safle: 2il o 3 yn y sector, 2il o 3 yng Nghymru." in html
+    assert "Movement: no change since last month." in html
+    assert "Symud: dim newid ers y mis diwethaf." in html
+
+
+def test_extract_shows_why_a_small_sector_has_no_quartiles(pipeline_run):
+    """Three ranked councils: no sector median or quartiles, the note in their place."""
+    html = (pipeline_run.paths.extracts / SWANSEA / f"{SWANSEA}.html").read_text()
+    assert "No sector quartiles: fewer than 4 ranked bodies." in html
+    assert "Dim chwartelau sector: llai na 4 corff wedi&#39;u rhestru." in html
+    # Each of the five indicators, in each language, has the note across the four columns.
+    assert html.count('<td colspan="4">fewer than 4 ranked bodies</td>') == 5
+    assert html.count('<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>') == 5
+
+
+def _demo_league(demo_run) -> list[dict]:
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        cursor = con.execute("select * from marts.league_table where ranked order by body_code")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def test_demo_extract_shows_a_rank_with_its_range(demo_run):
+    body = next(
+        b
+        for b in _demo_league(demo_run)
+        if b["sector_rank_low"] < b["sector_rank_high"] and not b["sector_rank_tied"]
+    )
+    html = (demo_run.extracts / body["body_code"] / f"{body['body_code']}.html").read_text()
+    english = rank_range_label(
+        body["sector_rank"], body["sector_rank_low"], body["sector_rank_high"], False, "en"
+    )
+    assert english.endswith(")") and "–" in english  # a range, not a bare rank
+    assert f"Rank: {english} of {body['sector_ranked_bodies']} in the sector" in html
+    welsh = rank_range_label(
+        body["sector_rank"], body["sector_rank_low"], body["sector_rank_high"], False, "cy"
+    )
+    assert f"Safle: {welsh} o {body['sector_ranked_bodies']} yn y sector" in html
+    national = f"of {body['national_ranked_bodies']} in Wales"
+    assert national in html
+
+
+def test_demo_extract_in_a_sector_of_fewer_than_4_ranked_bodies_shows_the_note(demo_run):
+    league = _demo_league(demo_run)
+    body = next(b for b in league if b["sector_ranked_bodies"] < 4)
+    assert body["sector_quartile"] is None
+    html = (demo_run.extracts / body["body_code"] / f"{body['body_code']}.html").read_text()
+    assert "No sector quartiles: fewer than 4 ranked bodies." in html
+    assert '<td colspan="4">fewer than 4 ranked bodies</td>' in html
+    assert '<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>' in html
+    # A body of a sector with quartiles shows its own quartile instead.
+    other = next(b for b in league if b["sector_ranked_bodies"] >= 4)
+    html = (demo_run.extracts / other["body_code"] / f"{other['body_code']}.html").read_text()
+    assert f"Quartile {other['sector_quartile']} in the sector." in html
+    assert "fewer than 4 ranked bodies" not in html
 
 
 def test_open_data_reads_with_nothing_but_its_metadata(pipeline_run):
@@ -102,8 +158,11 @@ def test_open_data_reads_with_nothing_but_its_metadata(pipeline_run):
         assert len(as_json) == len(records)
         if table["url"] == "league_table.csv":
             cardiff = next(r for r in records if r["body_code"] == CARDIFF)
-            assert (cardiff["score"], cardiff["ranked"], cardiff["sector_rank"]) == (95.1, True, 1)
-            assert next(r for r in as_json if r["body_code"] == CARDIFF)["score"] == 95.1
+            # 100 x (0.30 x 0.6 + 0.20 x 1 + 0.20 x 6/13 + 0.15 x 0.9 + 0.15 x 0.75) = 72.0,
+            # as worked in tests/test_pipeline.py
+            assert (cardiff["score"], cardiff["ranked"], cardiff["sector_rank"]) == (72.0, True, 1)
+            assert (cardiff["sector_rank_low"], cardiff["sector_rank_high"]) == (1, 1)
+            assert next(r for r in as_json if r["body_code"] == CARDIFF)["score"] == 72.0
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["publication"]["period"] == "2026-02"
     assert manifest["publication"]["code_version"].startswith("0.1.0")
@@ -119,6 +178,7 @@ def test_open_data_reads_with_nothing_but_its_metadata(pipeline_run):
         "indicator_dictionary.csv",
         "methodology.en.md",
         "methodology.cy.md",
+        "sensitivity_agreement.csv",
     }
 
 
@@ -158,7 +218,8 @@ def test_names_with_markup_and_formulas_stay_text(pipeline_run, tmp_path):
     assert summary["B2"].value == "'" + HOSTILE  # neutralised, not a formula
     assert summary["B2"].data_type == "s"
     league = list(csv.DictReader((root / "open-data" / "league_table.csv").open()))
-    assert next(r for r in league if r["body_code"] == CARDIFF)["name_en"] == "'" + HOSTILE
+    # Open data carries values as they are: neutralising is for files opened in a spreadsheet.
+    assert next(r for r in league if r["body_code"] == CARDIFF)["name_en"] == HOSTILE
     # Evidence pages never carry names in their Markdown: only queries do.
     for page in (root / "evidence" / "pages").rglob("*.md"):
         assert "HYPERLINK" not in page.read_text(), page

@@ -127,9 +127,6 @@ def demo_submissions(
     if months < 12:
         raise ValueError("demo data needs at least 12 months: one headline window")
     periods = month_list(end, months)
-    services_by_sector: dict[str, list[str]] = {}
-    for service in reference.services:
-        services_by_sector.setdefault(service["sector"], []).append(service["service_code"])
     files: dict[str, bytes] = {}
     for body in reference.bodies:
         code = body["body_code"]
@@ -137,9 +134,7 @@ def demo_submissions(
             continue
         rng = random.Random(f"{seed}:{code}")
         body_pace = rng.uniform(0.002, 0.02)
-        plans = {
-            s: _plan(rng, months, body_pace) for s in sorted(services_by_sector[body["sector"]])
-        }
+        plans = {s: _plan(rng, months, body_pace) for s in reference.services_of(code)}
         gap_start = rng.randrange(months) if rng.random() < 0.25 else None  # a run of late returns
         for index, period in enumerate(periods):
             if rng.random() < 0.03 or (
@@ -151,7 +146,8 @@ def demo_submissions(
                 for s, plan in plans.items()
                 if rng.random() > 0.04
             ]  # now and then a service is left out of a return
-            files[f"{code}/{code}_{period}.csv"] = _to_csv(rows)
+            if rows:  # a body of one service that left it out sent no return at all
+                files[f"{code}/{code}_{period}.csv"] = _to_csv(rows)
     _add_resubmission_and_mistakes(files, periods)
     _send_some_the_way_real_bodies_do(files, periods)
     return files

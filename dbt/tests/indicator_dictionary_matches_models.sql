@@ -1,7 +1,13 @@
--- Fails if the dictionary's scored indicators and the models' indicator columns disagree, or if
--- the coverage threshold is missing.
+-- Fails if the dictionary's scored indicators, the models' indicator columns and the formulas
+-- (macros/indicator_formulas.sql) disagree, or if the coverage threshold is missing.
 with in_models as (
     {% for code in indicator_codes() %}
+    select '{{ code }}' as indicator_code {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+with_formula as (
+    {% for code in indicator_formulas() %}
     select '{{ code }}' as indicator_code {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -14,6 +20,11 @@ select coalesce(m.indicator_code, d.indicator_code) as indicator_code
 from in_models as m
 full outer join scored as d using (indicator_code)
 where m.indicator_code is null or d.indicator_code is null
+union all
+select coalesce(f.indicator_code, d.indicator_code)
+from with_formula as f
+full outer join scored as d using (indicator_code)
+where f.indicator_code is null or d.indicator_code is null
 union all
 select 'coverage threshold missing'
 where not exists (

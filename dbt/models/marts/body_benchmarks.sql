@@ -1,5 +1,5 @@
--- Each body's headline indicators beside its sector's median and quartiles: one row per
--- registered body and indicator, in the order of the indicator dictionary.
+-- Each body's headline indicators beside its sector's median and quartiles over ranked bodies:
+-- one row per registered body and indicator, in the order of the indicator dictionary.
 with long as (
     -- include nulls: a body without a value still gets its row, shown empty
     select *
@@ -24,7 +24,10 @@ select
     b.median as sector_median,
     b.lower_quartile as sector_lower_quartile,
     b.upper_quartile as sector_upper_quartile,
-    b.bodies_with_value as sector_bodies_with_value
+    coalesce(b.bodies_with_value, 0) as sector_bodies_with_value,
+    {{ quartile_of('l.indicator_value', 'b.lower_quartile', 'b.median', 'b.upper_quartile',
+                   'd.polarity') }} as sector_quartile,
+    coalesce(b.quartile_note, {{ quartile_note('0') }}) as sector_quartile_note
 from long as l
 join {{ ref('stg_indicators') }} as d using (indicator_code)
 left join {{ ref('sector_benchmarks') }} as b using (sector, indicator_code)

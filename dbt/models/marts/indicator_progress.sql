@@ -4,7 +4,7 @@
 --              (letters per 1,000): relative change (-0.10 = 10% fewer)
 --   direction  improving / worsening / no change, read with the indicator's polarity
 --   status     StatsWales note codes: x missing, u low reliability (coverage below the
---              threshold), r revised (a figure in the window was resubmitted), p provisional
+--              threshold, or a denominator below the dictionary's min_denominator), r revised (a figure in the window was resubmitted), p provisional
 --              (the month ended less than provisional_months before the build); empty = final
 --   trajectory the national straight line from the baseline (value, month) to the target (value,
 --              December of the target year); on_track when at least as good as the line at the
@@ -23,15 +23,9 @@ threshold as (
 
 values_at as (
     select r.body_code, r.sector, r.end_month, r.coverage, r.service_months_revised,
-        u.indicator_code, u.indicator_value
+        i.indicator_code, i.value as indicator_value, i.small_numbers
     from {{ ref('int_rolling_indicators') }} as r
-    join (
-        select body_code, end_month, indicator_code, indicator_value
-        from {{ ref('int_rolling_indicators') }}
-        unpivot include nulls (
-            indicator_value for indicator_code in ({{ indicator_codes() | join(', ') }})
-        )
-    ) as u using (body_code, end_month)
+    join {{ ref('int_indicator_windows') }} as i using (body_code, end_month)
 ),
 
 paired as (
@@ -44,6 +38,7 @@ paired as (
         cur.indicator_value as value,
         prev.indicator_value as value_12_months_before,
         cur.coverage,
+        cur.small_numbers,
         cur.service_months_revised
     from values_at as cur
     cross join window_end as w
@@ -96,7 +91,7 @@ select
     end as direction,
     case
         when m.value is null then 'x'
-        when m.coverage < t.min_coverage then 'u'
+        when m.coverage < t.min_coverage or m.small_numbers then 'u'
         when m.service_months_revised > 0 then 'r'
         when date_diff('month', m.publication_month, {{ as_of_date() }})
             < {{ var('provisional_months') }} then 'p'

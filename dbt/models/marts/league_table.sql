@@ -1,66 +1,76 @@
 -- The national league table: one row per registered body with its headline indicators, the
--- Digital Progress Score and rank within its sector (see int_sector_scores for the method), and
--- its pace. How each column is made:
+-- Digital Progress Score and its ranks (see int_scores for the method), how sure those ranks
+-- are, and its pace. How each column is made:
 --   ranked              coverage at least the dictionary's threshold: ranked; otherwise shown
 --                       with its figures, labelled "insufficient data", never ranked or counted
---   sector_rank_label   the rank, with "=" when tied (e.g. "=3")
---   sector_quartile     1 (top) to 4 over ranked bodies: 1 + floor(4 x (rank - 1) / ranked)
---   rank_movement       last month's rank minus this month's: +2 = up two places
---   pace_score          0-100, comparable across sectors: each indicator's pace made "higher is
---                       better" (by polarity), scaled nationally over ranked bodies from the
---                       slowest (0) to the fastest (1), all equal -> 1; weighted mean x 100
---   national_pace_rank  standard competition rank of pace_score over all ranked bodies
+--   <indicator>_points  the indicator's points between its goalposts, 0-100 (ranked bodies)
+--   *_rank_label        the rank, with "=" when tied (e.g. "=3"); *_rank_tied says so as data
+--   sector_rank_low/high  the 5th and 95th percentiles of the body's sector rank across the
+--                       sensitivity analysis's variants (int_score_variants), widened if need
+--                       be to hold the published rank
+--   sector_quartile     1 (top) to 4, cut on score values over the sector's ranked bodies
+--                       (quartile_cuts); none, with the reason, below min_group_for_quartiles
+--   rank_movement       over the bodies ranked in both months only, last month's sector rank
+--                       among them minus this month's: +2 = up two places; empty with the
+--                       reason when the body was not ranked in both
+--   pace_score          the score now minus the score 12 months before, in points: from the
+--                       body's own returns only, so it compares across sectors
+--   national_pace_rank  standard competition rank of pace_score over all bodies that have one
 --   letters_prize       letters a year the body would not post at its sector's top-quartile
---                       letters per 1,000 (the 25th percentile of ranked bodies), x population
+--                       letters per 1,000 transactions, at its own yearly transactions
 with window_end as (
     select publication_month from {{ ref('int_publication_window') }}
 ),
 
 current_scores as (
-    select s.* from {{ ref('int_sector_scores') }} as s
+    select s.* from {{ ref('int_scores') }} as s
     join window_end as w on s.end_month = w.publication_month
 ),
 
 previous_scores as (
-    select s.* from {{ ref('int_sector_scores') }} as s
+    select s.* from {{ ref('int_scores') }} as s
     join window_end as w on s.end_month = cast(w.publication_month - interval 1 month as date)
 ),
 
-progress as (
-    select * from {{ ref('indicator_progress') }}
+year_before_scores as (
+    select s.* from {{ ref('int_scores') }} as s
+    join window_end as w on s.end_month = cast(w.publication_month - interval 12 month as date)
 ),
 
-better_pace as (
-    -- pace turned so that higher is always better
-    select
-        p.body_code,
-        p.indicator_code,
-        d.weight,
-        p.pace * case when d.polarity = 'higher_is_better' then 1 else -1 end as pace
-    from progress as p
-    join current_scores as c using (body_code)
-    join {{ ref('stg_indicators') }} as d using (indicator_code)
-    where p.pace is not null
-),
-
-pace_scaled as (
+movement as (
+    -- like with like: both months ranked over the same bodies
     select
         body_code,
-        weight,
-        case
-            when max(pace) over by_indicator = min(pace) over by_indicator then 1.0
-            else (pace - min(pace) over by_indicator)
-                / (max(pace) over by_indicator - min(pace) over by_indicator)
-        end as scaled_pace
-    from better_pace
-    window by_indicator as (partition by indicator_code)
+        rank() over (partition by sector order by previous_score desc)
+            - rank() over (partition by sector order by current_score desc) as rank_movement
+    from (
+        select c.body_code, c.sector, c.score as current_score, p.score as previous_score
+        from current_scores as c
+        join previous_scores as p using (body_code)
+    )
+),
+
+score_cuts as (
+    select sector, {{ quartile_cuts('score') }}
+    from current_scores
+    group by sector
+),
+
+rank_ranges as (
+    select
+        body_code,
+        quantile_disc(sector_rank, {{ var('rank_range_percentiles')[0] }}) as sector_rank_low,
+        quantile_disc(sector_rank, {{ var('rank_range_percentiles')[1] }}) as sector_rank_high
+    from {{ ref('int_score_variants') }}
+    group by body_code
 ),
 
 pace_scores as (
-    select body_code, round(100 * sum(weight * scaled_pace) / nullif(sum(weight), 0), 1)
-        as pace_score
-    from pace_scaled
-    group by body_code
+    select
+        c.body_code,
+        round(c.score - y.score, 1) as pace_score
+    from current_scores as c
+    join year_before_scores as y using (body_code)
 ),
 
 pace_ranks as (
@@ -70,15 +80,21 @@ pace_ranks as (
         rank() over (order by pace_score desc) as national_pace_rank,
         count(*) over (partition by pace_score) > 1 as national_pace_rank_tied
     from pace_scores
-    where pace_score is not null
 ),
 
-top_quartile_letters as (
-    select h.sector, quantile_cont(h.letters_per_1000, 0.25) as top_quartile_letters_per_1000
-    from {{ ref('indicators_headline') }} as h
-    join current_scores using (body_code)
-    where h.letters_per_1000 is not null
-    group by h.sector
+letters_cuts as (
+    select sector, lower_quartile as top_quartile_letters_per_1000
+    from {{ ref('sector_benchmarks') }}
+    where indicator_code = 'letters_per_1000'
+),
+
+points as (
+    select r.body_code,
+        {%- for code in indicator_codes() %}
+        100 * r.{{ code }}_points as {{ code }}_points{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('int_rolling_indicators') }} as r
+    join current_scores as c on c.body_code = r.body_code and c.end_month = r.end_month
 ),
 
 progress_wide as (
@@ -92,7 +108,7 @@ progress_wide as (
         max(case when indicator_code = '{{ code }}' then status end) as {{ code }}_status
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
-    from progress
+    from {{ ref('indicator_progress') }}
     group by body_code
 )
 
@@ -109,20 +125,38 @@ select
     case when c.body_code is null then 'insufficient data' else 'ranked' end as ranking_status,
     {% for code in indicator_codes() %}h.{{ code }},
     {% endfor -%}
+    {% for code in indicator_codes() %}pt.{{ code }}_points,
+    {% endfor -%}
     c.score,
     c.sector_rank,
+    c.sector_rank_tied,
     case when c.sector_rank_tied then '=' else '' end || c.sector_rank as sector_rank_label,
     c.sector_ranked_bodies,
-    1 + floor(4 * (c.sector_rank - 1) / c.sector_ranked_bodies)::integer as sector_quartile,
-    p.sector_rank - c.sector_rank as rank_movement,
+    -- the range always holds the published rank itself
+    least(rr.sector_rank_low, c.sector_rank) as sector_rank_low,
+    greatest(rr.sector_rank_high, c.sector_rank) as sector_rank_high,
+    c.national_rank,
+    c.national_rank_tied,
+    case when c.national_rank_tied then '=' else '' end || c.national_rank as national_rank_label,
+    c.national_ranked_bodies,
+    {{ quartile_of('c.score', 'q.lower_quartile', 'q.median', 'q.upper_quartile',
+                   "'higher_is_better'") }} as sector_quartile,
+    case when c.body_code is not null then {{ quartile_note('q.bodies_with_value') }} end
+        as sector_quartile_note,
+    m.rank_movement,
+    case
+        when c.body_code is null then 'not ranked'
+        when m.body_code is null then 'not ranked last month'
+    end as rank_movement_note,
     pr.pace_score,
     pr.national_pace_rank,
     case when pr.national_pace_rank_tied then '=' else '' end || pr.national_pace_rank
         as national_pace_rank_label,
-    -- greatest() skips NULLs, so guard: no letters figure, no prize
-    case when h.letters_per_1000 is not null and q.top_quartile_letters_per_1000 is not null
-        then greatest(0, h.letters_per_1000 - q.top_quartile_letters_per_1000)
-            * h.population / 1000
+    -- greatest() skips NULLs, so guard: no letters figure or no quartiles, no prize
+    case when c.body_code is not null and h.letters_per_1000 is not null
+            and l.top_quartile_letters_per_1000 is not null
+        then greatest(0, h.letters_per_1000 - l.top_quartile_letters_per_1000)
+            * h.transactions_a_year / 1000
     end as letters_prize,
     {% for code in indicator_codes() %}w.{{ code }}_pace,
     w.{{ code }}_direction,
@@ -131,7 +165,10 @@ select
     {% endif %}{% endfor %}
 from {{ ref('indicators_headline') }} as h
 left join current_scores as c using (body_code)
-left join previous_scores as p using (body_code)
+left join movement as m using (body_code)
+left join score_cuts as q on q.sector = h.sector
+left join rank_ranges as rr using (body_code)
 left join pace_ranks as pr using (body_code)
-left join top_quartile_letters as q on q.sector = h.sector
+left join letters_cuts as l on l.sector = h.sector
+left join points as pt using (body_code)
 left join progress_wide as w using (body_code)

@@ -1,7 +1,13 @@
--- Each sector's spread on each headline indicator: median and quartiles over the bodies that have
--- a value (continuous quantiles, as a spreadsheet's QUARTILE.INC computes them).
+-- Each sector's spread on each headline indicator: median and quartiles over the sector's
+-- ranked bodies (quartile_cuts: cut on values, none for fewer than min_group_for_quartiles
+-- bodies, with the reason), the same set of bodies the league table ranks.
 with long as (
-    unpivot {{ ref('indicators_headline') }}
+    unpivot (
+        select h.*
+        from {{ ref('indicators_headline') }} as h
+        join {{ ref('int_scores') }} as s
+            on s.body_code = h.body_code and strftime(s.end_month, '%Y-%m') = h.period
+    )
     on {{ indicator_codes() | join(', ') }}
     into name indicator_code value indicator_value
 )
@@ -9,10 +15,7 @@ with long as (
 select
     sector,
     indicator_code,
-    count(*) as bodies_with_value,
-    quantile_cont(indicator_value, 0.25) as lower_quartile,
-    quantile_cont(indicator_value, 0.5) as median,
-    quantile_cont(indicator_value, 0.75) as upper_quartile
+    {{ quartile_cuts('indicator_value') }},
+    {{ quartile_note('count(indicator_value)') }} as quartile_note
 from long
-where indicator_value is not null
 group by sector, indicator_code

@@ -6,6 +6,8 @@
 --   rejected     only rejected files mentioned the month (see quarantine/)
 --   missing      nothing accepted and the due date has passed
 --   not_yet_due  nothing accepted yet, and the due date is still to come
+-- services_not_reported: services in the body's register of expected returns with no accepted
+-- row for the month, so a catalogue service that stopped being reported shows.
 with months as (
     select cast(range as date) as period_month
     from range(
@@ -32,6 +34,21 @@ accepted as (
     group by body_code, period_month
 ),
 
+expected_services as (
+    -- the services each body is expected to report each month, and how many it did not
+    select e.body_code, m.period_month, count(*) as services_expected,
+        count(*) filter (where not exists (
+            select 1 from {{ ref('stg_submissions') }} as s
+            where s.body_code = e.body_code and s.service_code = e.service_code
+                and s.period_month = m.period_month
+        )) as services_not_reported
+    from {{ ref('stg_body_services') }} as e
+    join months as m
+        on m.period_month >= e.start_month
+        and (e.end_month is null or m.period_month <= e.end_month)
+    group by e.body_code, m.period_month
+),
+
 rejected_months as (
     select sender as body_code, unnest(periods) as period
     from {{ ref('stg_submission_files') }}
@@ -55,6 +72,8 @@ select
     a.last_received_at,
     coalesce(a.versions, 0) as versions,
     coalesce(a.services_reported, 0) as services_reported,
+    coalesce(x.services_expected, 0) as services_expected,
+    coalesce(x.services_not_reported, 0) as services_not_reported,
     coalesce(r.rejected_files, 0) as rejected_files,
     case
         when a.first_received_at is not null and cast(a.first_received_at as date) <= e.due_date
@@ -67,3 +86,4 @@ select
 from expected as e
 left join accepted as a using (body_code, period_month)
 left join rejected as r using (body_code, period_month)
+left join expected_services as x using (body_code, period_month)

@@ -1,0 +1,80 @@
+-- Every score indicator for every registered body at every month end, over its scope: the 12
+-- months to that month (scope 'window': sums over the window, so seasons balance out) or the
+-- month itself (scope 'month': the yes/no flags). Long format: one row per body, month and
+-- indicator. How each column is made:
+--   value          sum of numerators / sum of denominators (NULL over a zero denominator, or
+--                  for the flags when the body sent no return for the month at all)
+--   denominator    the sum of denominators: transactions, contacts or expected services
+--   small_numbers  the denominator is below the dictionary's min_denominator (status u)
+--   points         mean points over the expected service-months in scope (not reported = 0),
+--                  0 to 1; a small-numbers indicator, or one with nothing to average, scores 0:
+--                  it never counts in a body's favour, and its weight is never re-scaled away
+with monthly as (
+    select
+        body_code, indicator_code, period_month,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(points) as points,
+        count(points) as scored_service_months,
+        count(*) filter (where reported) as reported_service_months
+    from {{ ref('int_indicator_points') }}
+    group by body_code, indicator_code, period_month
+),
+
+grid as (
+    select b.body_code, b.sector, c.period_month, d.indicator_code, d.scope, d.min_denominator
+    from {{ ref('stg_bodies') }} as b
+    cross join {{ ref('int_calendar') }} as c
+    cross join {{ ref('stg_indicators') }} as d
+    where d.role = 'score'
+),
+
+rolling as (
+    select
+        g.body_code, g.sector, g.period_month as end_month, g.indicator_code, g.scope,
+        g.min_denominator,
+        m.numerator as month_numerator,
+        m.denominator as month_denominator,
+        m.points as month_points,
+        coalesce(m.scored_service_months, 0) as month_scored,
+        coalesce(m.reported_service_months, 0) as month_reported,
+        sum(m.numerator) over window_rows as window_numerator,
+        sum(m.denominator) over window_rows as window_denominator,
+        sum(m.points) over window_rows as window_points,
+        sum(coalesce(m.scored_service_months, 0)) over window_rows as window_scored
+    from grid as g
+    left join monthly as m using (body_code, indicator_code, period_month)
+    window window_rows as (
+        partition by g.body_code, g.indicator_code order by g.period_month
+        rows between {{ var('window_months') - 1 }} preceding and current row
+    )
+),
+
+scoped as (
+    select
+        body_code, sector, end_month, indicator_code, min_denominator,
+        -- a month with no return at all has no value (x), not "none of its services online"
+        case when scope = 'month' then
+            case when month_reported > 0 then month_numerator end
+            else window_numerator end as numerator,
+        case when scope = 'month' then month_denominator else window_denominator end
+            as denominator,
+        case when scope = 'month' then month_points else window_points end as points_sum,
+        case when scope = 'month' then month_scored else window_scored end as scored
+    from rolling
+)
+
+select
+    body_code,
+    sector,
+    end_month,
+    strftime(end_month, '%Y-%m') as period,
+    indicator_code,
+    numerator / nullif(denominator, 0) as value,
+    denominator,
+    coalesce(denominator, 0) < min_denominator as small_numbers,
+    case
+        when coalesce(denominator, 0) < min_denominator or scored = 0 then 0.0
+        else points_sum / scored
+    end as points
+from scoped
