@@ -97,6 +97,37 @@ def test_partition_run_pulls_each_endpoint_for_its_month(tmp_path, server, monke
         assert secret not in metadata and all(secret not in a[4] for a in attempts)
 
 
+def test_a_bad_endpoints_row_never_stops_the_landing_zone_or_other_bodies(
+    tmp_path, server, monkeypatch
+):
+    """Before: one bad row in api_endpoints.csv raised, and no body's file was collected."""
+    paths = DataPaths(tmp_path).ensure()
+    paths.endpoints.write_text(
+        f"body_code,url\n{CARDIFF},{server}/{CARDIFF}/{{period}}\n{SWANSEA},ftp://nowhere/\n"
+    )
+    monkeypatch.setenv(f"DIGITAL_PROGRESS_TOKEN_{CARDIFF}", TOKEN)
+    write_landing(
+        paths,
+        {f"{SWANSEA}/jan.csv": submission(row(SWANSEA, "2026-01", TAX, 10, 5, "yes", "no", 1, 1))},
+    )
+    result = dg.materialize(
+        [submissions],
+        partition_key="2026-01-01",
+        resources=build_resources(PlatformSettings(data_root=str(tmp_path))),
+    )
+    assert result.success
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        loaded = con.execute(
+            "select f.source, f.sender from raw.submission_files f order by f.sender"
+        ).fetchall()
+    assert loaded == [("landing", SWANSEA), ("api", CARDIFF)]
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["endpoint_rows_refused"].value == [
+        f"{paths.endpoints}: row 3, column 'url': found 'ftp://nowhere/'; expected an https:// "
+        "address written in ASCII (http:// only for 127.0.0.1, localhost or ::1)"
+    ]
+
+
 def test_sensor_requests_one_run_per_new_set_of_files(tmp_path):
     paths = DataPaths(tmp_path).ensure()
     write_landing(

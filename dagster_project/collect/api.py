@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import http.client
+import io
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -34,6 +36,9 @@ from dagster_project.collect.validate import (
 logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "DIGITAL_PROGRESS_TOKEN_"
+# Endpoints pulled at the same time: enough that slow bodies wait side by side, few enough not
+# to look like an attack on anyone's server.
+MAX_CONCURRENT_PULLS = 8
 # Plain http is for tests and local development only: a token must never cross a network in clear.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 BODY_CODE = re.compile(r"[A-Z0-9]+")
@@ -72,42 +77,68 @@ class PullResult:
     data: bytes | None  # the payload when status == "ok"
 
 
-def load_endpoints(path: Path) -> list[Endpoint]:
-    """Read the endpoints file (CSV: body_code,url), refusing what could misroute a token."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = [cell.strip() for cell in next(reader, [])]
-        if header != ["body_code", "url"]:
-            raise ValueError(
-                f"{path}: row 1: found header {','.join(header)!r}; expected body_code,url"
+def read_endpoints(path: Path) -> tuple[list[Endpoint], list[str]]:
+    """Read the endpoints file (CSV: body_code,url): the usable endpoints, and one message per
+    row refused (naming the file, row, column, what was found and what was expected). A bad row
+    costs only its own body: the others are pulled. A body listed twice is refused on every
+    row, since which address should receive its token cannot be told."""
+    problems: list[str] = []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        unreadable = f"unreadable ({type(error).__name__})"
+        return [], [f"{path}: {unreadable}; expected a UTF-8 CSV file body_code,url"]
+    try:
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        return [], [f"{path}: not a CSV file ({error}); expected body_code,url"]
+    header = [cell.strip() for cell in lines[0]] if lines else []
+    if header != ["body_code", "url"]:
+        return [], [f"{path}: row 1: found header {','.join(header)!r}; expected body_code,url"]
+    rows: dict[str, list[tuple[int, str]]] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not any(cell.strip() for cell in line):
+            continue
+
+        def invalid(column: str, value: str, expected: str, number: int = number) -> None:
+            problems.append(
+                f"{path}: row {number}, column '{column}': found {value!r}; expected {expected}"
             )
-        endpoints: dict[str, Endpoint] = {}
-        for line in reader:
-            if not any(cell.strip() for cell in line):
-                continue
-            number = reader.line_num
 
-            def invalid(column: str, value: str, expected: str, number: int = number) -> ValueError:
-                return ValueError(
-                    f"{path}: row {number}, column '{column}': found {value!r}; expected {expected}"
+        if len(line) != 2:
+            invalid("", ",".join(line), "two cells: body_code,url")
+            continue
+        body_code, url = (cell.strip() for cell in line)
+        if not BODY_CODE.fullmatch(body_code):
+            invalid("body_code", body_code, "capital letters and digits, e.g. W06000015")
+        elif not _safe_url(url):
+            invalid(
+                "url",
+                url,
+                "an https:// address written in ASCII "
+                "(http:// only for 127.0.0.1, localhost or ::1)",
+            )
+        else:
+            rows.setdefault(body_code, []).append((number, url))
+    endpoints = []
+    for body_code, listed in sorted(rows.items()):
+        if len(listed) > 1:
+            for number, _ in listed[1:]:
+                problems.append(
+                    f"{path}: row {number}, column 'body_code': found {body_code!r}; "
+                    "expected each body once (every row of this body is skipped)"
                 )
+            continue
+        endpoints.append(Endpoint(body_code, listed[0][1]))
+    return endpoints, problems
 
-            if len(line) != 2:
-                raise invalid("", ",".join(line), "two cells: body_code,url")
-            body_code, url = (cell.strip() for cell in line)
-            if not BODY_CODE.fullmatch(body_code):
-                raise invalid("body_code", body_code, "capital letters and digits, e.g. W06000015")
-            if body_code in endpoints:
-                raise invalid("body_code", body_code, "each body once")
-            if not _safe_url(url):
-                raise invalid(
-                    "url",
-                    url,
-                    "an https:// address written in ASCII "
-                    "(http:// only for 127.0.0.1, localhost or ::1)",
-                )
-            endpoints[body_code] = Endpoint(body_code, url)
-    return [endpoints[code] for code in sorted(endpoints)]
+
+def load_endpoints(path: Path) -> list[Endpoint]:
+    """The endpoints file read strictly: ValueError naming the first refused row, if any."""
+    endpoints, problems = read_endpoints(path)
+    if problems:
+        raise ValueError(problems[0])
+    return endpoints
 
 
 def _safe_url(url: str) -> bool:
@@ -318,13 +349,23 @@ def _scrub(text: str, token: str | None) -> str:
     return text
 
 
-def pull_all(endpoints: list[Endpoint], environ: Mapping[str, str], **options) -> list[PullResult]:
-    """Pull every endpoint with its body's token from `environ`, in order; options go to
-    pull_endpoint. A failed body is a failed result, never an exception."""
-    return [
-        pull_endpoint(endpoint, environ.get(token_variable(endpoint.body_code)), **options)
-        for endpoint in endpoints
-    ]
+def pull_all(
+    endpoints: list[Endpoint],
+    environ: Mapping[str, str],
+    concurrency: int = MAX_CONCURRENT_PULLS,
+    **options,
+) -> list[PullResult]:
+    """Pull every endpoint with its body's token from `environ`, at most `concurrency` at a
+    time, so one slow body costs its own timeout only; results in the endpoints' order. Options
+    go to pull_endpoint. A failed body is a failed result, never an exception."""
+    if not endpoints:
+        return []
+
+    def pull(endpoint: Endpoint) -> PullResult:
+        return pull_endpoint(endpoint, environ.get(token_variable(endpoint.body_code)), **options)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(endpoints)))) as pool:
+        return list(pool.map(pull, endpoints))
 
 
 def payload_submission(result: PullResult) -> ParsedFile:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.collect.api import Endpoint, load_endpoints, payload_submission, pull_all
+from dagster_project.collect.api import Endpoint, payload_submission, pull_all, read_endpoints
 from dagster_project.collect.load import Received, collect_submissions, record_collection_attempts
 from dagster_project.reference import load_reference
 from dagster_project.resources import PlatformSettings
@@ -22,14 +22,16 @@ def _now() -> datetime:
 
 def pull_endpoints(
     context: dg.AssetExecutionContext, settings: PlatformSettings, period: str, now: datetime
-) -> list[Received]:
-    """Pull every configured endpoint for `period`; a failing body is recorded, not fatal."""
+) -> tuple[list[Received], list[str]]:
+    """Pull every configured endpoint for `period`, side by side; a failing body is recorded, a
+    refused row of the endpoints file is reported and skipped: neither is fatal to the others,
+    nor to the landing zone collected after it. Returns the payloads and the refused rows."""
     if not settings.paths.endpoints.exists():
-        return []
-    endpoints = [
-        Endpoint(e.body_code, e.url.replace("{period}", period))
-        for e in load_endpoints(settings.paths.endpoints)
-    ]
+        return [], []
+    listed, refused = read_endpoints(settings.paths.endpoints)
+    for problem in refused:
+        context.log.warning(f"Endpoint skipped: {problem}")
+    endpoints = [Endpoint(e.body_code, e.url.replace("{period}", period)) for e in listed]
     results = pull_all(endpoints, settings.environment())
     record_collection_attempts(
         settings.paths,
@@ -44,7 +46,7 @@ def pull_endpoints(
             context.log.warning(f"{result.body_code}: {result.message}")
             continue
         received.append(Received(payload_submission(result), "api", result.data))
-    return received
+    return received, refused
 
 
 @dg.asset(
@@ -70,7 +72,7 @@ def pull_endpoints(
 def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
     now = _now()
     period = context.partition_key[:7]
-    pulled = pull_endpoints(context, settings, period, now)
+    pulled, refused_endpoints = pull_endpoints(context, settings, period, now)
     result = collect_submissions(settings.paths, load_reference(), now, pulled)
     for name, problems in result.rejected.items():
         first = problems[0].describe()
@@ -82,6 +84,7 @@ def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
             "files_rejected": len(result.rejected),
             "files_already_loaded": len(result.skipped),
             "payloads_pulled": len(pulled),
+            "endpoint_rows_refused": dg.MetadataValue.json(refused_endpoints),
             "rows_loaded": result.rows_loaded,
             "rejected_files": dg.MetadataValue.json(sorted(result.rejected)),
         }

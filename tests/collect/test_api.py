@@ -31,6 +31,7 @@ from dagster_project.collect.api import (
     payload_submission,
     pull_all,
     pull_endpoint,
+    read_endpoints,
     token_variable,
 )
 from dagster_project.collect.read import MAX_FILE_BYTES
@@ -69,6 +70,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering
+    rendezvous: threading.Barrier | None = None  # answer only once every party has arrived
     trickle: float = 0.0  # seconds between body bytes
     content_length: bool = True
 
@@ -116,6 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             reply = self.server.next_reply(self.path)
         self.server.stopping.wait(reply.delay)
+        if reply.rendezvous is not None:
+            try:
+                reply.rendezvous.wait()
+            except threading.BrokenBarrierError:
+                reply = Reply(503)
         self.send_response(reply.status)
         if reply.content_length:
             self.send_header("Content-Length", str(len(reply.body)))
@@ -424,7 +431,45 @@ def test_pull_all_keeps_order_and_one_body_failing_never_stops_the_others(server
         (GWYNEDD, "failed", 0, None, "no token: set DIGITAL_PROGRESS_TOKEN_W06000002"),
     ]
     assert results[1].data == payload() and pull.delays == [0.5, 1.0]
-    assert server.paths() == ["/anglesey"] * 3 + ["/cardiff"]
+    # pulled side by side: the order of requests is the server's, the count is exact
+    assert sorted(server.paths()) == ["/anglesey"] * 3 + ["/cardiff"]
+
+
+def test_endpoints_are_pulled_side_by_side_so_a_slow_body_costs_only_its_own_time(server, pull):
+    """Each endpoint answers only once the other's request has arrived too (a rendezvous): pulled
+    one after another, the first would wait in vain and fail; side by side, both succeed."""
+    meeting = threading.Barrier(2, timeout=5)
+    endpoints = [
+        server.answer("/cardiff", Reply(200, payload(), rendezvous=meeting), body=CARDIFF),
+        server.answer("/swansea", Reply(200, payload(SWANSEA), rendezvous=meeting), body=SWANSEA),
+    ]
+    environ = {token_variable(CARDIFF): TOKEN, token_variable(SWANSEA): TOKEN}
+    results = pull_all(endpoints, environ, timeout=10, sleep=pull.delays.append)
+    pull.results.extend(results)
+    assert [(r.body_code, r.status, r.attempts) for r in results] == [
+        (CARDIFF, "ok", 1),
+        (SWANSEA, "ok", 1),
+    ]
+
+
+def test_a_bad_endpoints_row_costs_only_its_own_body(tmp_path):
+    path = write(
+        tmp_path,
+        "body_code,url\n"
+        "W06000015,https://api.cardiff.gov.uk/\n"
+        "W06000011,http://swansea.example/\n"
+        "W06000002,https://a.example/\n"
+        "W06000002,https://b.example/\n"
+        "broken row\n",
+    )
+    endpoints, problems = read_endpoints(path)
+    assert endpoints == [Endpoint("W06000015", "https://api.cardiff.gov.uk/")]
+    assert problems == [
+        f"{path}: row 3, column 'url': found 'http://swansea.example/'; expected {URL_EXPECTED}",
+        f"{path}: row 6, column '': found 'broken row'; expected two cells: body_code,url",
+        f"{path}: row 5, column 'body_code': found 'W06000002'; "
+        "expected each body once (every row of this body is skipped)",
+    ]
 
 
 # --- the payload as a submission ----------------------------------------------------------------
@@ -574,7 +619,8 @@ def test_an_endpoint_that_could_leak_the_token_is_refused_naming_the_row(tmp_pat
         ),
         (
             "W06000015,https://a.example/\nW06000015,https://b.example/\n",
-            "row 3, column 'body_code': found 'W06000015'; expected each body once",
+            "row 3, column 'body_code': found 'W06000015'; "
+            "expected each body once (every row of this body is skipped)",
         ),
         (
             "W06000015,https://a.example/,extra\n",
