@@ -67,6 +67,17 @@ def server():
     httpd.shutdown()
 
 
+def collect_january(root) -> dg.ExecuteInProcessResult:
+    """The `submissions` asset alone, for January 2026, as a partitioned run does it."""
+    result = dg.materialize(
+        [submissions],
+        partition_key="2026-01-01",
+        resources=build_resources(PlatformSettings(data_root=str(root))),
+    )
+    assert result.success
+    return result
+
+
 def test_partition_run_pulls_each_endpoint_for_its_month(tmp_path, server, monkeypatch):
     paths = DataPaths(tmp_path).ensure()
     paths.endpoints.write_text(
@@ -74,12 +85,7 @@ def test_partition_run_pulls_each_endpoint_for_its_month(tmp_path, server, monke
     )
     monkeypatch.setenv(f"DIGITAL_PROGRESS_TOKEN_{CARDIFF}", TOKEN)
     monkeypatch.setenv(f"DIGITAL_PROGRESS_TOKEN_{SWANSEA}", "swansea-token-456")
-    result = dg.materialize(
-        [submissions],
-        partition_key="2026-01-01",
-        resources=build_resources(PlatformSettings(data_root=str(tmp_path))),
-    )
-    assert result.success
+    result = collect_january(tmp_path)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         loaded = con.execute(
             "select f.source, f.sender, s.transactions_online from raw.submissions s "
@@ -110,12 +116,7 @@ def test_a_bad_endpoints_row_never_stops_the_landing_zone_or_other_bodies(
         paths,
         {f"{SWANSEA}/jan.csv": submission(row(SWANSEA, "2026-01", TAX, 10, 5, "yes", "no", 1, 1))},
     )
-    result = dg.materialize(
-        [submissions],
-        partition_key="2026-01-01",
-        resources=build_resources(PlatformSettings(data_root=str(tmp_path))),
-    )
-    assert result.success
+    result = collect_january(tmp_path)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         loaded = con.execute(
             "select f.source, f.sender from raw.submission_files f order by f.sender"
