@@ -8,7 +8,7 @@ DBT_DIR := dbt
 # dagster-dbt looks for `dbt` on PATH when it re-parses the project under `dagster dev`.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup check-settings run test dev lint manifest docs demo clean
+.PHONY: help setup check-settings check-warehouse run test dev lint manifest docs demo clean
 
 help:
 	@echo "make run   - set up, then run the whole pipeline on ./data (demo submissions if landing/ is empty)"
@@ -45,10 +45,16 @@ demo: $(STAMP)
 check-settings: $(STAMP)
 	@$(BIN)/python -m dagster_project.settings --check
 
-run: check-settings manifest demo
+# One writer at a time: while another run holds the data root, this waits and says so. A damaged
+# warehouse stops `make run` here, naming the file and the command that rebuilds it.
+check-warehouse: $(STAMP)
+	@$(BIN)/python -m dagster_project.warehouse --check
+
+# The summary reads the warehouse: it waits for a run started meanwhile rather than meet its lock.
+run: check-settings check-warehouse manifest demo
 	GX_ANALYTICS_ENABLED=false $(BIN)/dagster job execute -m dagster_project.definitions \
 		-j digital_progress --tags "{\"dagster/partition\": \"$$($(BIN)/python -m dagster_project.settings --partition)\"}"
-	@$(BIN)/python -m dagster_project.settings --summary
+	@$(BIN)/python -m dagster_project.warehouse -- $(BIN)/python -m dagster_project.settings --summary
 
 test: manifest
 	$(BIN)/ruff check .

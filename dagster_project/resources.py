@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
+from pydantic import PrivateAttr
 
 from dagster_project.settings import (
     AS_OF_ENV,
@@ -16,6 +17,13 @@ from dagster_project.settings import (
     DataPaths,
     check_settings,
     default_data_root,
+)
+from dagster_project.warehouse import (
+    acquire_writer_lock,
+    catch_up_receipts,
+    check_warehouse,
+    release_writer_lock,
+    say,
 )
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -32,6 +40,7 @@ class PlatformSettings(dg.ConfigurableResource):
     data_root: str = ""
     publication_period: str = ""
     as_of: str = ""
+    _holds_lock: bool = PrivateAttr(default=False)
 
     @property
     def paths(self) -> DataPaths:
@@ -56,6 +65,29 @@ class PlatformSettings(dg.ConfigurableResource):
         # Dagster calls this when the run initialises its resources, before any step's body, so
         # a bad month fails the run before `submissions` moves a file or writes the warehouse.
         self.check()
+        run = context.dagster_run
+        # A sensor's tick has no run, and Dagster re-opens a finished run's resources to read
+        # its outputs: neither writes, so neither waits for the lock.
+        if run is None or run.is_finished:
+            return
+        # One writer at a time: a second run waits here, saying so, for the whole first run.
+        announce = context.log.warning if context.log else say
+        acquire_writer_lock(self.paths.root, announce)
+        try:
+            check_warehouse(self.paths, announce)
+        except BaseException:
+            release_writer_lock(self.paths.root)  # teardown is not called when setup fails
+            raise
+        self._holds_lock = True
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if not self._holds_lock:
+            return
+        try:
+            catch_up_receipts(self.paths)  # the archive learns what this run recorded
+        finally:
+            release_writer_lock(self.paths.root)
+            self._holds_lock = False
 
     def environment(self) -> dict[str, str]:
         """Where the API tokens come from; kept in one place so tests can see what is read."""

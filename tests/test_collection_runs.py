@@ -136,11 +136,13 @@ def test_sensor_requests_one_run_per_new_set_of_files(tmp_path):
         {f"{CARDIFF}/jan.csv": submission(row(CARDIFF, "2026-01", TAX, 10, 5, "yes", "no", 1, 1))},
     )
     resources = {"settings": PlatformSettings(data_root=str(tmp_path))}
-    context = dg.build_sensor_context(resources=resources)
-    request = landing_zone_sensor(context)
+    # PlatformSettings has a teardown (it releases the run lock): contexts are opened with `with`
+    with dg.build_sensor_context(resources=resources) as context:
+        request = landing_zone_sensor(context)
     assert isinstance(request, dg.RunRequest) and request.partition_key
     assert len(request.run_key) == 64
-    again = landing_zone_sensor(dg.build_sensor_context(cursor=context.cursor, resources=resources))
+    with dg.build_sensor_context(cursor=context.cursor, resources=resources) as later:
+        again = landing_zone_sensor(later)
     assert isinstance(again, dg.SkipReason)
 
 

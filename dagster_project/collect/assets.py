@@ -77,12 +77,19 @@ def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
     for name, problems in result.rejected.items():
         first = problems[0].describe()
         context.log.warning(f"Quarantined {name}: {len(problems)} problem(s); first: {first}")
+    for name in result.ignored:
+        context.log.info(f"Ignored hidden file {name} (left in landing/)")
+    for name, reason in result.deferred.items():
+        context.log.error(f"Not collected, left in landing/ for the next run: {name}: {reason}")
     yield dg.MaterializeResult(
         metadata={
             "files_accepted": len(result.accepted),
             "files_accepted_with_warnings": len(result.warned),
             "files_rejected": len(result.rejected),
             "files_already_loaded": len(result.skipped),
+            "files_ignored": dg.MetadataValue.json(result.ignored),
+            "files_left_over_removed": len(result.left_over),
+            "files_deferred": dg.MetadataValue.json(result.deferred),
             "payloads_pulled": len(pulled),
             "endpoint_rows_refused": dg.MetadataValue.json(refused_endpoints),
             "rows_loaded": result.rows_loaded,

@@ -1,10 +1,20 @@
 """Every rule a submission is checked against, with what the body sees when it breaks one: what
 was expected and how to fix it, in English and Welsh, and whether it rejects the file (error) or
-loads it with a flag (warning). One catalogue for the pipeline, the CLI and the reports."""
+loads it with a flag (warning). One catalogue for the pipeline, the CLI and the reports, and
+beside it `Problem`: one breach of a rule, located for the body to fix."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from dagster_project.collect.read import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_PROBLEMS_LISTED,
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    MAX_WORKBOOK_PART_BYTES,
+)
 
 ERROR, WARNING = "error", "warning"
 
@@ -13,7 +23,7 @@ ERROR, WARNING = "error", "warning"
 class Rule:
     code: str
     severity: str
-    expected_en: str  # may hold {detail}
+    expected_en: str  # may hold {detail} and {value} (what was found)
     expected_cy: str
     fix_en: str
     fix_cy: str
@@ -55,12 +65,100 @@ RULES: dict[str, Rule] = {
             unreadable=True,
         ),
         Rule(
+            "not_a_regular_file",
+            ERROR,
+            "an ordinary file placed in the folder itself, not a link, shortcut, pipe or device",
+            "ffeil gyffredin wedi'i gosod yn y ffolder ei hun, nid dolen, llwybr byr, pibell na "
+            "dyfais",
+            "Copy the file itself into your folder, not a link to it.",
+            "Copïwch y ffeil ei hun i'ch ffolder, nid dolen iddi.",
+            unreadable=True,
+        ),
+        Rule(
+            "internal_error",
+            ERROR,
+            "a file the collector can process; it failed while {detail}, and the data team has "
+            "been told",
+            "ffeil y gall y casglwr ei phrosesu; methodd ({detail}), a rhoddwyd gwybod i'r tîm "
+            "data",
+            "Nothing to fix on your side yet: the data team will ask you to send it again if "
+            "needed.",
+            "Dim i'w gywiro gennych chi eto: bydd y tîm data yn gofyn i chi ei hanfon eto os oes "
+            "angen.",
+            unreadable=True,
+        ),
+        Rule(
             "not_a_spreadsheet",
             ERROR,
             "a CSV file or an Excel workbook (.xlsx)",
             "ffeil CSV neu lyfr gwaith Excel (.xlsx)",
             "Save the file again from your spreadsheet program as .xlsx or CSV.",
             "Cadwch y ffeil eto o'ch rhaglen daenlen fel .xlsx neu CSV.",
+            unreadable=True,
+        ),
+        Rule(
+            "password_protected",
+            ERROR,
+            "a workbook without a password",
+            "llyfr gwaith heb gyfrinair",
+            "Remove the password: File > Info > Protect Workbook > Encrypt with Password, clear "
+            "the password, save, and send the file again.",
+            "Tynnwch y cyfrinair: Ffeil > Gwybodaeth > Diogelu Llyfr Gwaith > Amgryptio gyda "
+            "Chyfrinair, cliriwch y cyfrinair, cadwch, ac anfonwch y ffeil eto.",
+            unreadable=True,
+        ),
+        Rule(
+            "unclosed_quote",
+            ERROR,
+            "every quoted cell closed on its own line: a cell cannot hold a line break, so the "
+            "rows after an open quote would be lost in it",
+            "pob cell â dyfynodau wedi'i chau ar ei llinell ei hun: ni all cell ddal toriad "
+            "llinell, felly byddai'r rhesi ar ôl dyfynnod agored yn mynd ar goll ynddi",
+            'Close the quote (") or remove it, and take any line breaks out of the cell; then '
+            "save and send the whole file again.",
+            "Caewch y dyfynnod (\") neu ei dynnu, a thynnwch unrhyw doriadau llinell o'r gell; "
+            "yna cadwch ac anfonwch y ffeil gyfan eto.",
+            unreadable=True,
+        ),
+        Rule(
+            "workbook_too_large",
+            ERROR,
+            f"a workbook that unpacks to at most {MAX_UNPACKED_BYTES:,} bytes, and no part of it "
+            f"but the sheet to more than {MAX_WORKBOOK_PART_BYTES:,}",
+            f"llyfr gwaith sy'n dadbacio i {MAX_UNPACKED_BYTES:,} beit ar y mwyaf, a dim rhan "
+            f"ohono ond y daflen i fwy na {MAX_WORKBOOK_PART_BYTES:,}",
+            "Copy the return alone into a new workbook (no other sheets or pictures) and send "
+            "that, or send it as CSV.",
+            "Copïwch y ffurflen ar ei phen ei hun i lyfr gwaith newydd (heb daflenni na lluniau "
+            "eraill) ac anfonwch hwnnw, neu anfonwch hi fel CSV.",
+            unreadable=True,
+        ),
+        Rule(
+            "too_many_rows",
+            ERROR,
+            f"at most {MAX_ROWS:,} rows in one file: a monthly return has one row per service",
+            f"{MAX_ROWS:,} rhes ar y mwyaf mewn un ffeil: mae gan ffurflen fisol un rhes ar "
+            "gyfer pob gwasanaeth",
+            "Send one body's monthly return per file, without the rows of other months or bodies.",
+            "Anfonwch ffurflen fisol un corff ym mhob ffeil, heb resi misoedd neu gyrff eraill.",
+            unreadable=True,
+        ),
+        Rule(
+            "too_many_columns",
+            ERROR,
+            f"at most {MAX_COLUMNS} columns: the template has 14",
+            f"{MAX_COLUMNS} colofn ar y mwyaf: mae gan y templed 14",
+            "Delete the columns to the right of the template's columns. " + _TEMPLATE_EN,
+            "Dilëwch y colofnau i'r dde o golofnau'r templed. " + _TEMPLATE_CY,
+            unreadable=True,
+        ),
+        Rule(
+            "cell_too_long",
+            ERROR,
+            f"at most {MAX_CELL_CHARS:,} characters in a cell",
+            f"{MAX_CELL_CHARS:,} nod ar y mwyaf mewn cell",
+            "Shorten the cell; keep long notes out of the return.",
+            "Byrhewch y gell; cadwch nodiadau hir allan o'r ffurflen.",
             unreadable=True,
         ),
         Rule(
@@ -255,6 +353,30 @@ RULES: dict[str, Rule] = {
             "If the figure is right, nothing needs doing; if not, resubmit the month.",
             "Os yw'r ffigur yn gywir, does dim angen gwneud dim; os nad yw, ailgyflwynwch y mis.",
         ),
+        # The list of problems itself, capped per file
+        Rule(
+            "more_errors",
+            ERROR,
+            f"at most {MAX_PROBLEMS_LISTED} problems listed per file, and {{value}} more errors "
+            "of these rules: {detail}",
+            f"{MAX_PROBLEMS_LISTED} problem ar y mwyaf wedi'u rhestru ym mhob ffeil, a {{value}} "
+            "gwall arall o'r rheolau hyn: {detail}",
+            "Correct the errors listed, which are usually the same mistake on many rows, then "
+            "check the whole file again: `digital-progress validate`.",
+            "Cywirwch y gwallau a restrir, sydd fel arfer yr un camgymeriad ar lawer o resi, "
+            "yna gwiriwch y ffeil gyfan eto: `digital-progress validate`.",
+        ),
+        Rule(
+            "more_warnings",
+            WARNING,
+            f"at most {MAX_PROBLEMS_LISTED} problems listed per file, and {{value}} more "
+            "warnings of these rules: {detail}",
+            f"{MAX_PROBLEMS_LISTED} problem ar y mwyaf wedi'u rhestru ym mhob ffeil, a {{value}} "
+            "rhybudd arall o'r rheolau hyn: {detail}",
+            "Check the figures of every row these rules name; resubmit if one is wrong.",
+            "Gwiriwch ffigurau pob rhes y mae'r rheolau hyn yn eu henwi; ailgyflwynwch os oes "
+            "un yn anghywir.",
+        ),
         Rule(
             "totals_row_ignored",
             WARNING,
@@ -265,3 +387,62 @@ RULES: dict[str, Rule] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a submission, located well enough for the body to fix it."""
+
+    file: str
+    row: int  # the row number the body sees (header = 1); 0 for the whole file
+    column: str
+    value: str
+    rule: str
+    detail: str = ""  # fills the rule's {detail}, e.g. the total online was compared with
+
+    @property
+    def severity(self) -> str:
+        return RULES[self.rule].severity
+
+    @property
+    def expected_en(self) -> str:
+        return RULES[self.rule].expected_en.format(detail=self.detail, value=self.value)
+
+    @property
+    def expected_cy(self) -> str:
+        return RULES[self.rule].expected_cy.format(detail=self.detail, value=self.value)
+
+    @property
+    def fix_en(self) -> str:
+        return RULES[self.rule].fix_en
+
+    @property
+    def fix_cy(self) -> str:
+        return RULES[self.rule].fix_cy
+
+    def describe(self, language: str = "en") -> str:
+        welsh = language == "cy"
+        if not self.row:
+            where = "y ffeil gyfan" if welsh else "whole file"
+        else:
+            where = f"rhes {self.row}" if welsh else f"row {self.row}"
+            if self.column:
+                where += f", colofn '{self.column}'" if welsh else f", column '{self.column}'"
+        if welsh:
+            found = f"canfuwyd {self.value!r}" if self.value else "ni chanfuwyd dim"
+            return f"{self.file}: {where}: {found}; disgwyliwyd {self.expected_cy} [{self.rule}]"
+        found = f"found {self.value!r}" if self.value else "found nothing"
+        return f"{self.file}: {where}: {found}; expected {self.expected_en} [{self.rule}]"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+            "severity": self.severity,
+            "expected_en": self.expected_en,
+            "expected_cy": self.expected_cy,
+            "fix_en": self.fix_en,
+            "fix_cy": self.fix_cy,
+        }

@@ -5,12 +5,18 @@ Reading and header checks are per file; the row rules run once over every row of
 cell rules as the Great Expectations suite `expectations/submission_rows.json`, the rules across
 rows and reference data as one set-based DuckDB query. Cell values reach DuckDB and pandas only
 as data, never as SQL text.
+
+Cost stays bounded however many rows are bad: each file lists at most MAX_PROBLEMS_LISTED
+problems, errors first; the rest are only counted, by rule, where they are found (while
+parsing, over the GX results' positions, inside the DuckDB query), never built one by one, and
+the report says how many more there are (`more_errors`, `more_warnings`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,8 +32,15 @@ from dagster_project.collect.contract import (
     NOT_GIVEN,
     REQUIRED_COLUMNS,
 )
-from dagster_project.collect.read import Unreadable, cell_text, read_table
-from dagster_project.collect.rules import ERROR, RULES
+from dagster_project.collect.read import (
+    MAX_CELL_CHARS,
+    MAX_PROBLEMS_LISTED,
+    MAX_ROWS,
+    Unreadable,
+    cell_text,
+    read_table,
+)
+from dagster_project.collect.rules import ERROR, RULES, WARNING, Problem
 from dagster_project.reference import Reference
 
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".txt")
@@ -36,79 +49,35 @@ FLAG_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "f
 TOTALS = re.compile(r"(grand\s+)?totals?:?|cyfanswm(\s+cyffredinol)?:?", re.I)
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with a submission, located well enough for the body to fix it."""
-
-    file: str
-    row: int  # the row number the body sees (header = 1); 0 for the whole file
-    column: str
-    value: str
-    rule: str
-    detail: str = ""  # fills the rule's {detail}, e.g. the total online was compared with
-
-    @property
-    def severity(self) -> str:
-        return RULES[self.rule].severity
-
-    @property
-    def expected_en(self) -> str:
-        return RULES[self.rule].expected_en.format(detail=self.detail)
-
-    @property
-    def expected_cy(self) -> str:
-        return RULES[self.rule].expected_cy.format(detail=self.detail)
-
-    @property
-    def fix_en(self) -> str:
-        return RULES[self.rule].fix_en
-
-    @property
-    def fix_cy(self) -> str:
-        return RULES[self.rule].fix_cy
-
-    def describe(self, language: str = "en") -> str:
-        welsh = language == "cy"
-        if not self.row:
-            where = "y ffeil gyfan" if welsh else "whole file"
-        else:
-            where = f"rhes {self.row}" if welsh else f"row {self.row}"
-            if self.column:
-                where += f", colofn '{self.column}'" if welsh else f", column '{self.column}'"
-        if welsh:
-            found = f"canfuwyd {self.value!r}" if self.value else "ni chanfuwyd dim"
-            return f"{self.file}: {where}: {found}; disgwyliwyd {self.expected_cy} [{self.rule}]"
-        found = f"found {self.value!r}" if self.value else "found nothing"
-        return f"{self.file}: {where}: {found}; expected {self.expected_en} [{self.rule}]"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "rule": self.rule,
-            "severity": self.severity,
-            "expected_en": self.expected_en,
-            "expected_cy": self.expected_cy,
-            "fix_en": self.fix_en,
-            "fix_cy": self.fix_cy,
-        }
+# The rules that stand for problems found but not listed, by severity.
+NOT_LISTED_RULES = {ERROR: "more_errors", WARNING: "more_warnings"}
 
 
 @dataclass
 class ParsedFile:
     """A submission read into text cells. `sender` is the body it came from (its landing folder
-    or API endpoint), None when unknown; `problems` holds what was found while reading."""
+    or API endpoint), None when unknown; `problems` holds what was found while reading, at most
+    MAX_PROBLEMS_LISTED of each rule, and `problems_not_listed` counts the rest by rule."""
 
     name: str
     content_hash: str
     sender: str | None = None
     rows: list[dict[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    problems_not_listed: Counter[str] = field(default_factory=Counter)
+    _listed: Counter[str] = field(default_factory=Counter, repr=False, compare=False)
 
     @property
     def unreadable(self) -> bool:
         return any(RULES[p.rule].unreadable for p in self.problems)
+
+    def add_problem(self, row: int, column: str, value: str, rule: str, detail: str = "") -> None:
+        """Keep the problem, or only count it once its rule has MAX_PROBLEMS_LISTED already."""
+        if self._listed[rule] >= MAX_PROBLEMS_LISTED:
+            self.problems_not_listed[rule] += 1
+        else:
+            self._listed[rule] += 1
+            self.problems.append(Problem(self.name, row, column, value, rule, detail))
 
 
 def content_hash(data: bytes) -> str:
@@ -152,10 +121,7 @@ def _find_header(rows: list[tuple[int, list[str]]]) -> int | None:
 def parse_submission(name: str, data: bytes, sender: str | None = None) -> ParsedFile:
     """Read a CSV or XLSX submission and map its cells to contract columns by header name."""
     parsed = ParsedFile(name=name, content_hash=content_hash(data), sender=sender)
-
-    def problem(row: int, column: str, value: str, rule: str, detail: str = "") -> None:
-        parsed.problems.append(Problem(name, row, column, value, rule, detail))
-
+    problem = parsed.add_problem
     if not name.lower().endswith(SPREADSHEET_SUFFIXES):
         problem(
             0, "", name.rsplit(".", 1)[-1] if "." in name else "(no extension)", "not_a_spreadsheet"
@@ -164,7 +130,7 @@ def parse_submission(name: str, data: bytes, sender: str | None = None) -> Parse
     try:
         table = read_table(data)
     except Unreadable as error:
-        problem(0, "", error.value, error.rule, error.detail)
+        problem(error.row, error.column, error.value, error.rule, error.detail)
         return parsed
     header_index = _find_header(table.rows)
     if header_index is None:
@@ -214,17 +180,23 @@ def parse_records(name: str, data: bytes, records: object, sender: str | None = 
     its position in the list, from 1."""
     parsed = ParsedFile(name=name, content_hash=content_hash(data), sender=sender)
     if not isinstance(records, list) or not records:
-        parsed.problems.append(Problem(name, 0, "", type(records).__name__, "no_rows"))
+        parsed.add_problem(0, "", type(records).__name__, "no_rows")
+        return parsed
+    if len(records) > MAX_ROWS:
+        parsed.add_problem(MAX_ROWS + 1, "", f"{len(records):,} rows", "too_many_rows")
         return parsed
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
-            parsed.problems.append(
-                Problem(name, number, "", type(record).__name__, "row_length", "an object with")
-            )
+            parsed.add_problem(number, "", type(record).__name__, "row_length", "an object with")
             continue
         for column in sorted(set(record) - set(COLUMN_NAMES)):
-            parsed.problems.append(Problem(name, number, column, column, "unknown_column"))
-        row = normalise_cells({c: cell_text(record.get(c)) for c in COLUMN_NAMES})
+            name_given = column[:60]  # a key can be as long as the payload
+            parsed.add_problem(number, name_given, name_given, "unknown_column")
+        cells = {c: cell_text(record.get(c)) for c in COLUMN_NAMES}
+        for column, cell in cells.items():
+            if len(cell) > MAX_CELL_CHARS:
+                parsed.add_problem(number, column, f"{len(cell):,} characters", "cell_too_long")
+        row = normalise_cells(cells)
         row["_row"] = str(number)
         parsed.rows.append(row)
     return parsed
@@ -330,38 +302,54 @@ def _set_rules_sql() -> str:
     """
 
 
-def _cell_rule_problems(files: list[ParsedFile], incoming: pa.Table) -> list[Problem]:
-    """Run the GX suite of cell rules once over every row of the batch."""
+NotListed = Counter[tuple[int, str]]  # problems counted, not built: (file_id, rule) -> how many
+
+
+def _cell_rule_problems(
+    files: list[ParsedFile], incoming: pa.Table
+) -> tuple[list[Problem], NotListed]:
+    """Run the GX suite of cell rules once over every row of the batch; build the first
+    MAX_PROBLEMS_LISTED problems of each rule and file, count the rest."""
     from expectations.runner import run_suite
 
+    not_listed: NotListed = Counter()
     if incoming.num_rows == 0:
-        return []
+        return [], not_listed
     frame = incoming.to_pandas().replace("", None)
     outcome = run_suite("submission_rows", frame)
+    file_ids = frame["file_id"].to_numpy()
+    row_numbers = frame["row_number"].to_numpy()
     problems = []
     for result in outcome.outcomes:
         rule = result.meta["rule"]
+        values = frame[result.column].to_numpy()
+        listed: Counter[int] = Counter()
         for position in result.unexpected_rows:
-            record = frame.iloc[position]
-            value = record[result.column]
+            file_id = int(file_ids[position])
+            if listed[file_id] >= MAX_PROBLEMS_LISTED:
+                not_listed[file_id, rule] += 1
+                continue
+            listed[file_id] += 1
+            value = values[position]
             problems.append(
                 Problem(
-                    files[int(record["file_id"])].name,
-                    int(record["row_number"]),
+                    files[file_id].name,
+                    int(row_numbers[position]),
                     result.column,
                     "" if pd.isna(value) else str(value),
                     rule,
                 )
             )
-    return problems
+    return problems, not_listed
 
 
 def check_rows(
     files: list[ParsedFile], reference: Reference, today: date, history: pa.Table | None = None
-) -> list[Problem]:
-    """Every row rule over every row of the batch."""
+) -> tuple[list[Problem], NotListed]:
+    """Every row rule over every row of the batch: the first MAX_PROBLEMS_LISTED problems of
+    each rule and file, and how many more of each there are."""
     incoming = rows_table(files)
-    problems = _cell_rule_problems(files, incoming)
+    problems, not_listed = _cell_rule_problems(files, incoming)
     con = duckdb.connect()
     try:
         con.register("incoming", incoming)
@@ -396,16 +384,53 @@ def check_rows(
             ),
         )
         con.register("history", history if history is not None else HISTORY_SCHEMA.empty_table())
+        # Only the first problems of each rule and file leave DuckDB, with the count of all.
         found = con.execute(
-            _set_rules_sql(), {"current_period": today.strftime("%Y-%m")}
+            f"""
+            select *, count(*) over (partition by file_id, rule) as found_of_rule
+            from ({_set_rules_sql()}) as found(file_id, row_no, column_name, value, rule, detail)
+            qualify row_number() over (
+                partition by file_id, rule order by row_no, column_name, value
+            ) <= $listed
+            """,
+            {"current_period": today.strftime("%Y-%m"), "listed": MAX_PROBLEMS_LISTED},
         ).fetchall()
     finally:
         con.close()
-    problems += [
-        Problem(files[f].name, row, column, value or "", rule, detail or "")
-        for f, row, column, value, rule, detail in found
-    ]
-    return problems
+    listed: Counter[tuple[int, str]] = Counter()
+    of_rule: dict[tuple[int, str], int] = {}
+    for f, row, column, value, rule, detail, found_of_rule in found:
+        problems.append(Problem(files[f].name, row, column, value or "", rule, detail or ""))
+        listed[f, rule] += 1
+        of_rule[f, rule] = found_of_rule
+    for key, count in of_rule.items():
+        not_listed[key] += count - listed[key]
+    return problems, not_listed
+
+
+def _listed(name: str, found: list[Problem], not_listed: Counter[str]) -> list[Problem]:
+    """At most MAX_PROBLEMS_LISTED problems, errors first so a rejected file always shows why,
+    then one line per severity saying how many more there are and of which rules."""
+    found = sorted(found, key=lambda p: (p.severity != ERROR, p))
+    not_listed = not_listed + Counter(p.rule for p in found[MAX_PROBLEMS_LISTED:])
+    listed = found[:MAX_PROBLEMS_LISTED]
+    for severity, summary_rule in NOT_LISTED_RULES.items():
+        rules = sorted(r for r in not_listed if RULES[r].severity == severity)
+        if rules:
+            count = sum(not_listed[r] for r in rules)
+            listed.append(Problem(name, 0, "", f"{count:,}", summary_rule, ", ".join(rules)))
+    return sorted(listed)
+
+
+def problem_counts(problems: list[Problem]) -> tuple[int, int]:
+    """(errors, warnings) of a file, the listed and the only counted alike."""
+    counts = {ERROR: 0, WARNING: 0}
+    for p in problems:
+        if p.rule in NOT_LISTED_RULES.values():
+            counts[p.severity] += int(p.value.replace(",", ""))
+        else:
+            counts[p.severity] += 1
+    return counts[ERROR], counts[WARNING]
 
 
 def validate_files(
@@ -413,11 +438,16 @@ def validate_files(
 ) -> dict[str, list[Problem]]:
     """Every problem of every file in the batch, by file name, sorted; a file is accepted when
     none of its problems is an error. `history` (body_code, service_code, median_total) enables
-    the volume check."""
+    the volume check. At most MAX_PROBLEMS_LISTED problems a file, errors first, then a
+    `more_errors` / `more_warnings` line for the rest (see `problem_counts`)."""
     problems: dict[str, list[Problem]] = {f.name: list(f.problems) for f in files}
-    for problem in check_rows(files, reference, today, history):
+    not_listed: dict[str, Counter[str]] = {f.name: Counter(f.problems_not_listed) for f in files}
+    row_problems, rows_not_listed = check_rows(files, reference, today, history)
+    for problem in row_problems:
         problems[problem.file].append(problem)
-    return {name: sorted(found) for name, found in problems.items()}
+    for (file_id, rule), count in rows_not_listed.items():
+        not_listed[files[file_id].name][rule] += count
+    return {name: _listed(name, found, not_listed[name]) for name, found in problems.items()}
 
 
 def rejected(problems: list[Problem]) -> bool:

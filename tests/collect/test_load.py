@@ -121,7 +121,7 @@ def test_warnings_load_the_file_and_are_recorded_with_a_report(data_paths, refer
             "select row_number, column_name, rule, severity, detail from raw.submission_problems"
         ).fetchall()
     assert recorded == [(2, "transactions_total", "channels_exceed_total", "warning", "14")]
-    report = data_paths.feedback / CARDIFF / "jan.csv.report.html"
+    report = data_paths.feedback / f"{CARDIFF}__jan.csv.report.html"  # flat, like quarantine/
     assert "loaded with warnings" in report.read_text()
 
 

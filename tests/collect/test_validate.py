@@ -4,13 +4,16 @@ from datetime import date
 
 import pytest
 
+from dagster_project.collect.feedback import report
 from dagster_project.collect.read import MAX_FILE_BYTES
 from dagster_project.collect.validate import (
+    ParsedFile,
     Problem,
     parse_submission,
+    rejected,
     validate_files,
 )
-from tests.conftest import CARDIFF, PARKING, TAX, row, submission
+from tests.conftest import CARDIFF, COUNCIL_SERVICES, PARKING, TAX, row, submission
 
 TODAY = date(2026, 3, 15)
 GOOD = row(CARDIFF, "2026-02", TAX, 1000, 600, "yes", "no", 400, 600)
@@ -352,3 +355,72 @@ def test_no_months_before_the_body_was_onboarded():
         "a month from 2024-01, when this body started reporting",
     )
     assert problems_of(submission({**GOOD, "period": "2024-01"})) == []
+
+
+def test_problems_listed_per_file_are_capped_and_the_rest_counted():
+    # 300 distinct rows, each with two bad cells: 600 errors. The first 200 in row order are
+    # listed (rows 2-101, two each); one line counts the other 400, by rule.
+    months = [f"{2024 + m // 12}-{m % 12 + 1:02d}" for m in range(26)]
+    keys = [(month, service) for month in months for service in COUNCIL_SERVICES][:300]
+    bad = {"letters_posted": "x", "available_online": "maybe"}
+    data = submission(*[{**GOOD, "period": p, "service_code": s, **bad} for p, s in keys])
+    found = problems_of(data)
+    assert len(found) == 201
+    assert {(p.row, p.rule) for p in found if p.row} == {
+        (number, rule) for number in range(2, 102) for rule in ("whole_number", "yes_no")
+    }
+    [summary] = [p for p in found if not p.row]
+    assert (summary.rule, summary.value, summary.detail) == (
+        "more_errors",
+        "400",
+        "whole_number, yes_no",
+    )
+    assert summary.expected_en == (
+        "at most 200 problems listed per file, and 400 more errors of these rules: "
+        "whole_number, yes_no"
+    )
+    assert summary.expected_cy == (
+        "200 problem ar y mwyaf wedi'u rhestru ym mhob ffeil, a 400 gwall arall o'r rheolau "
+        "hyn: whole_number, yes_no"
+    )
+    content = report(parse_submission("f.csv", data), found, "2026-03-15T06:00:00")
+    assert (content["errors"], content["warnings"]) == (600, 0)
+    assert content["summary_en"].startswith("600 error(s) and 0 warning(s) found.")
+
+
+def test_an_error_after_hundreds_of_warnings_is_listed_and_rejects_the_file():
+    # 300 warnings, then one error: errors are listed first, so the report shows why the file
+    # is rejected; 199 warnings are listed and the other 101 counted.
+    warnings = [Problem("f.csv", n, "", "", "totals_row_ignored") for n in range(2, 302)]
+    error = Problem("f.csv", 400, "period", "x", "period_format")
+    parsed = ParsedFile("f.csv", "hash", problems=[*warnings, error])
+    found = validate_files([parsed], _reference(), TODAY)["f.csv"]
+    assert len(found) == 201 and rejected(found)
+    assert [p for p in found if p.severity == "error"] == [error]
+    [summary] = [p for p in found if not p.row]
+    assert (summary.rule, summary.severity, summary.value, summary.detail) == (
+        "more_warnings",
+        "warning",
+        "101",
+        "totals_row_ignored",
+    )
+    assert report(parsed, found, "")["warnings"] == 300
+
+
+def test_rules_across_rows_are_capped_inside_the_query():
+    # 300 distinct rows, online above total in each: the DuckDB rules return 200 and a count.
+    months = [f"{2024 + m // 12}-{m % 12 + 1:02d}" for m in range(26)]
+    keys = [(month, service) for month in months for service in COUNCIL_SERVICES][:300]
+    over = {"transactions_online": 1001}
+    found = problems_of(
+        submission(*[{**GOOD, "period": p, "service_code": s, **over} for p, s in keys])
+    )
+    assert {(p.row, p.rule) for p in found if p.row} == {
+        (number, "online_not_above_total") for number in range(2, 202)
+    }
+    [summary] = [p for p in found if not p.row]
+    assert (summary.rule, summary.value, summary.detail) == (
+        "more_errors",
+        "100",
+        "online_not_above_total",
+    )
