@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from dagster_project.reference import load_reference
@@ -63,6 +64,12 @@ def _goalpost(value: str, unit: str) -> str:
     return _percent(float(value)) if unit == "fraction" else _plain(float(value))
 
 
+def _one_decimal(value: float) -> str:
+    """A score as the warehouse publishes it: one decimal, halves away from zero (31.25 -> 31.3),
+    as DuckDB's round() does, not Python's round-half-even."""
+    return str(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def _points(value: float, worst: float, best: float) -> float:
     """Points between the goalposts, kept within 0–1 (the same rule the dbt models apply)."""
     return min(1.0, max(0.0, (value - worst) / (best - worst)))
@@ -89,7 +96,7 @@ def _take_up_example(take_up: dict) -> dict:
     """Four expected service-months: 300/400, 50/100, not reported, reported with 0 transactions."""
     worst, best = _goalposts(take_up)
     points_a, points_b = _points(300 / 400, worst, best), _points(50 / 100, worst, best)
-    mean = (points_a + points_b + 0) / 3
+    mean = (points_a + points_b + 0 + 0) / 4
     minimum = int(take_up["min_denominator"])
     return {
         "worst": _plain(worst),
@@ -97,7 +104,7 @@ def _take_up_example(take_up: dict) -> dict:
         "points_a": _plain(round(points_a, 4)),
         "points_b": _plain(round(points_b, 4)),
         "mean": f"{mean:.4f}",
-        "mean_published": f"{100 * mean:.1f}",
+        "mean_published": _one_decimal(100 * mean),
         "value": _percent(350 / 500, 1),
         "headline_points": f"{100 * _points(350 / 500, worst, best):.1f}",
         "min_denominator": minimum,

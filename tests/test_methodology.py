@@ -131,9 +131,10 @@ def test_changing_a_goalpost_or_smallest_denominator_changes_the_methodology():
     assert _table_row(welsh, "Defnydd ar-lein")[5:8] == ["0%", "90%", "250"]
     # 300 letters per 1,000: (300 − 1,200) / (0 − 1,200) = 0.75
     assert "(300 − 1,200) / (0 − 1,200) = 0.75" in english
-    # take-up points: 0.75 / 0.9 = 0.8333, 0.5 / 0.9 = 0.5556; (0.8333 + 0.5556 + 0) / 3 = 0.4630
-    assert "(0.8333 + 0.5556 + 0) / 3 = 0.4630, published as 46.3" in english
-    assert "(0.8333 + 0.5556 + 0) / 3 = 0.4630, a gyhoeddir fel 46.3" in welsh
+    # take-up points: 0.75 / 0.9 = 0.8333, 0.5 / 0.9 = 0.5556;
+    # (0.8333 + 0.5556 + 0 + 0) / 4 = 0.3472
+    assert "(0.8333 + 0.5556 + 0 + 0) / 4 = 0.3472, published as 34.7" in english
+    assert "(0.8333 + 0.5556 + 0 + 0) / 4 = 0.3472, a gyhoeddir fel 34.7" in welsh
     # at 250 transactions each is 0.4% of the total; 249 is below the smallest denominator
     assert "at 250 transactions, each transaction is 0.4% of the total" in english
     assert "a body with 249 transactions" in english and "corff â 249 o drafodion" in welsh
@@ -186,7 +187,7 @@ def test_english_and_welsh_have_the_same_headings_and_table_rows():
 def test_the_worked_examples_add_up():
     text = methodology(load_reference().indicators, "en")
     assert "coverage = 147 / 150 = 98.0%" in text
-    assert "(0.75 + 0.5 + 0) / 3 = 0.4167, published as 41.7" in text
+    assert "(0.75 + 0.5 + 0 + 0) / 4 = 0.3125, published as 31.3" in text
     assert "(300 + 50) / (400 + 100) = 70.0%" in text
     assert "12 / 13 = 0.9231, 92.3 points" in text
     # 0.30 × 60 + 0.20 × 90 + 0.20 × 50 + 0.15 × 70 + 0.15 × 40 = 62.5

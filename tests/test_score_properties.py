@@ -6,6 +6,7 @@ over raw.submissions, so each hypothesis example changes raw rows inside a trans
 scores the views compute, and rolls back: the SQL that publishes is the SQL under test.
 
 - leaving out any subset of one body's rows never raises its score or improves its rank;
+- reporting zeros instead of its figures never raises it either;
 - withholding a month never raises a score;
 - adding or removing another body never changes a body's score.
 """
@@ -172,6 +173,24 @@ def test_leaving_out_rows_never_raises_a_score_or_improves_a_rank(con, base, row
         [body, left_out],
     )
     assert _not_better(base[body], after.get(body)), (body, sorted(set(left_out)))
+
+
+@PROPERTY
+@given(data=st.data())
+def test_reporting_zeros_instead_of_figures_never_raises_a_score(con, base, rows_by_body, data):
+    """Zero transactions, letters and contacts for a weak service are no better than leaving it
+    out: a service-month with nothing to show scores 0."""
+    body = data.draw(st.sampled_from(sorted(base)))
+    rows = rows_by_body[body]
+    zeroed = data.draw(st.lists(st.sampled_from(rows), min_size=1, max_size=len(rows)))
+    after = _changed(
+        con,
+        "update raw.submissions set transactions_total = 0, transactions_online = 0, "
+        "letters_posted = 0, digital_notifications = 0 "
+        "where body_code = ? and list_contains(?, row_number)",
+        [body, zeroed],
+    )
+    assert _not_better(base[body], after.get(body)), (body, sorted(set(zeroed)))
 
 
 @PROPERTY

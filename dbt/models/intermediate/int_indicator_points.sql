@@ -2,9 +2,9 @@
 -- (indicator_formulas), and its points between the dictionary's fixed goalposts.
 --   value      numerator / denominator of this service-month
 --   points     0 (worst goalpost) to 1 (best); an expected service-month that was not reported
---              scores 0, so leaving a row out never helps; a reported one with a zero
---              denominator (no transactions, no contacts) has no value and no points (left out
---              of the mean), except letters posted with no transaction at all, which score 0.
+--              scores 0, so leaving a row out never helps; so does a reported one with a zero
+--              denominator (no transactions, no contacts): it shows no progress, and reporting
+--              zeros for a weak service must help no more than leaving it out.
 --   For a month-scope indicator (the yes/no flags) a service not reported counts as "no" in
 --   the published value too: numerator 0 of denominator 1.
 {%- set formulas = indicator_formulas() %}
@@ -34,9 +34,9 @@ select
     case when t.reported then t.numerator when d.scope = 'month' then 0.0 end as numerator,
     case when t.reported then t.denominator when d.scope = 'month' then 1.0 end as denominator,
     case
-        when not t.reported then 0.0
-        when t.denominator > 0 then {{ goalpost_points('t.numerator / t.denominator') }}
-        when t.numerator > 0 then 0.0
+        when t.reported and t.denominator > 0
+            then {{ goalpost_points('t.numerator / t.denominator') }}
+        else 0.0
     end as points
 from terms as t
 join {{ ref('stg_indicators') }} as d using (indicator_code)

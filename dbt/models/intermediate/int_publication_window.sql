@@ -27,9 +27,16 @@ expected as (
 ),
 
 received as (
-    select period_month, count(distinct body_code) as bodies_received
-    from {{ ref('stg_submissions') }}
-    group by period_month
+    -- a return counts when it reports at least one of the body's own expected services: a
+    -- stray row for a service it does not deliver cannot move the publication month
+    select s.period_month, count(distinct s.body_code) as bodies_received
+    from {{ ref('stg_submissions') }} as s
+    join {{ ref('stg_body_services') }} as e
+        on e.body_code = s.body_code
+        and e.service_code = s.service_code
+        and s.period_month >= e.start_month
+        and (e.end_month is null or s.period_month <= e.end_month)
+    group by s.period_month
 ),
 
 shares as (
