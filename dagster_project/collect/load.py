@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime
@@ -26,6 +27,7 @@ import pyarrow as pa
 from dagster_project.collect.archive import archive_bytes
 from dagster_project.collect.contract import COLUMN_NAMES, COUNT_COLUMNS, FLAG_COLUMNS
 from dagster_project.collect.feedback import report_name, write_reports
+from dagster_project.collect.read import MAX_FILE_BYTES
 from dagster_project.collect.validate import (
     HISTORY_SCHEMA,
     ParsedFile,
@@ -159,6 +161,9 @@ class Received:
     landing_path: Path | None = None
     landing_mtime_ns: int | None = None
     opened: bool = True
+    # (inode, size, mtime) of the landing file as read: it leaves landing/ only if still the same
+    landing_identity: tuple[int, int, int] | None = None
+    too_large: bool = False  # refused unread for its size: moved to quarantine/, never copied
 
 
 @dataclass
@@ -209,9 +214,15 @@ class LandingEntry:
     """One entry found in landing/, looked at without following it if it is a link."""
 
     path: Path
-    name: str  # relative to landing/, with "/"
+    name: str  # relative to landing/, with "/", as it may be written (valid UTF-8, printable)
     mtime_ns: int
     refused: str = ""  # what it is when it is not a regular file, e.g. "a symbolic link"
+    relative: str = ""  # relative to landing/ exactly as on disk, to open it by
+    identity: tuple[int, int, int] | None = None  # (inode, size, mtime) when scanned
+
+    @property
+    def on_disk(self) -> str:
+        return self.relative or self.name
 
 
 @dataclass
@@ -219,6 +230,17 @@ class LandingScan:
     entries: list[LandingEntry] = field(default_factory=list)  # in load order
     ignored: list[str] = field(default_factory=list)
     unlistable: dict[str, str] = field(default_factory=dict)  # folders that could not be listed
+
+
+class FileTooLarge(Exception):
+    """A landing file larger than MAX_FILE_BYTES: refused before it is read whole."""
+
+
+def display_name(relative: str) -> str:
+    """A landing name as it can be recorded and reported: bytes that are not UTF-8 become
+    U+FFFD and control characters '?', so a name can never stop a report or an insert."""
+    text = relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join("?" if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 class NotRegularFile(Exception):
@@ -250,29 +272,38 @@ def scan_landing(landing: Path) -> LandingScan:
     refuse, hidden names to list as ignored. In load order: the file received later loads later
     (modification time), then by name in natural order."""
     scan = LandingScan()
-
-    def walk(folder: Path) -> None:
+    # Folder by folder, without recursion: however deep a body nests folders, the scan ends.
+    waiting = [landing] if landing.is_dir() else []
+    while waiting:
+        folder = waiting.pop()
         try:
             with os.scandir(folder) as listing:
                 found = list(listing)
         except OSError as error:
-            scan.unlistable[folder.relative_to(landing).as_posix()] = type(error).__name__
-            return
+            where = display_name(folder.relative_to(landing).as_posix())
+            scan.unlistable[where] = type(error).__name__
+            continue
         for entry in found:
             path = Path(entry.path)
-            name = path.relative_to(landing).as_posix()
+            relative = path.relative_to(landing).as_posix()
+            name = display_name(relative)
             if entry.name.startswith(HIDDEN):
                 scan.ignored.append(name)
             elif entry.is_dir(follow_symlinks=False):
-                walk(path)
+                waiting.append(path)
             else:
                 status = entry.stat(follow_symlinks=False)
                 scan.entries.append(
-                    LandingEntry(path, name, status.st_mtime_ns, _not_regular(status.st_mode))
+                    LandingEntry(
+                        path,
+                        name,
+                        status.st_mtime_ns,
+                        _not_regular(status.st_mode),
+                        relative,
+                        (status.st_ino, status.st_size, status.st_mtime_ns),
+                    )
                 )
 
-    if landing.is_dir():
-        walk(landing)
     scan.entries.sort(key=lambda e: (e.mtime_ns, natural_key(e.name)))
     scan.ignored.sort()
     return scan
@@ -284,9 +315,10 @@ def landing_files(landing: Path) -> list[Path]:
     return [e.path for e in scan_landing(landing).entries if not e.refused]
 
 
-def read_landing_file(landing: Path, name: str) -> bytes:
+def read_landing_file(landing: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file inside landing/. No link is followed on the way, and a pipe
-    is never waited on: an entry swapped for a link after the scan is refused, not read."""
+    is never waited on: an entry swapped for a link after the scan is refused, not read. A file
+    larger than `limit` raises FileTooLarge after reading at most limit + 1 bytes."""
     *folders, file_name = name.split("/")
     folder = os.open(landing, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -305,7 +337,10 @@ def read_landing_file(landing: Path, name: str) -> bytes:
         refused = _not_regular(os.fstat(file.fileno()).st_mode)
         if refused:
             raise NotRegularFile(refused)
-        return file.read()
+        data = file.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLarge(os.fstat(file.fileno()).st_size)
+        return data
 
 
 def landing_sender(relative: Path, registered: set[str]) -> str | None:
@@ -314,10 +349,12 @@ def landing_sender(relative: Path, registered: set[str]) -> str | None:
     return folder if folder in registered else None
 
 
-def receive_landing_file(path: Path, landing: Path, sender: str | None, data: bytes) -> Received:
+def receive_landing_file(
+    path: Path, landing: Path, sender: str | None, data: bytes, name: str | None = None
+) -> Received:
     """Parse a landing file; a file outside any registered body's folder is rejected."""
     relative = path.relative_to(landing)
-    name = relative.as_posix()
+    name = name or display_name(relative.as_posix())
     if sender is None:
         folder = relative.parts[0] if len(relative.parts) > 1 else "(landing/ itself)"
         parsed = ParsedFile(
@@ -331,7 +368,23 @@ def receive_landing_file(path: Path, landing: Path, sender: str | None, data: by
 def _refused(entry: LandingEntry, sender: str | None, what: str) -> Received:
     problem = Problem(entry.name, 0, "", what, NOT_REGULAR_RULE)
     parsed = ParsedFile(entry.name, NOTHING_READ, sender, problems=[problem])
-    return Received(parsed, "landing", b"", entry.path, entry.mtime_ns, opened=False)
+    return Received(
+        parsed, "landing", b"", entry.path, entry.mtime_ns, opened=False,
+        landing_identity=entry.identity,
+    )  # fmt: skip
+
+
+def _too_large(entry: LandingEntry, sender: str | None, size: int) -> Received:
+    """A file over the size limit: refused after reading no more than the limit, its report in
+    quarantine/ and the file moved there (renamed, never copied), so nothing is lost."""
+    problem = Problem(
+        entry.name, 0, "", f"{size:,} bytes", "file_too_large", f"{MAX_FILE_BYTES:,} bytes"
+    )
+    parsed = ParsedFile(entry.name, NOTHING_READ, sender, problems=[problem])
+    return Received(
+        parsed, "landing", b"", entry.path, entry.mtime_ns, opened=False,
+        landing_identity=entry.identity, too_large=True,
+    )  # fmt: skip
 
 
 def _internal_error(name: str, step: str, error: Exception) -> Problem:
@@ -354,6 +407,8 @@ def _quarantine(paths: DataPaths, item: Received, problems: list[Problem], recei
         by_name = content_hash(item.parsed.name.encode("utf-8"))
         target = paths.quarantine / report_name(item.parsed.name, by_name, hashed=True)
         write_reports(target, item.parsed, problems, received)
+        if item.too_large and item.landing_path is not None and _unchanged(item):
+            item.landing_path.replace(target)  # the same filesystem: a rename, not a copy
         return
     target = paths.quarantine / report_name(item.parsed.name, item.parsed.content_hash)
     if target.exists() and content_hash(target.read_bytes()) != item.parsed.content_hash:
@@ -396,13 +451,28 @@ def _validate(
     return problems
 
 
-def _remove_from_landing(path: Path) -> None:
-    """Remove a recorded file (or link: never what it points to) from landing/. Should that
-    fail, the next run recognises it as left over and tries again."""
+def _unchanged(item: Received) -> bool:
+    """Whether the landing file is still the one read: same inode, size and modification time.
+    A body saving a corrected file under the same name, or an upload still under way, changes
+    them, and the new bytes must wait for the next run rather than be removed unseen."""
+    if item.landing_identity is None or item.landing_path is None:
+        return True
     try:
-        path.unlink(missing_ok=True)
+        status = item.landing_path.lstat()
+    except FileNotFoundError:
+        return False
+    return (status.st_ino, status.st_size, status.st_mtime_ns) == item.landing_identity
+
+
+def _remove_from_landing(item: Received) -> None:
+    """Remove a recorded file (or link: never what it points to) from landing/, if it is still
+    the one read. Should that fail, the next run recognises it as left over and tries again."""
+    if item.landing_path is None or not _unchanged(item):
+        return
+    try:
+        item.landing_path.unlink(missing_ok=True)
     except OSError as error:
-        _log.error("Could not remove %s from landing/: %s", path, error)
+        _log.error("Could not remove %s from landing/: %s", item.landing_path, error)
 
 
 def collect_submissions(
@@ -457,9 +527,12 @@ def collect_submissions(
             refused, data = entry.refused, b""
             if not refused:
                 try:
-                    data = read_landing_file(paths.landing, entry.name)
+                    data = read_landing_file(paths.landing, entry.on_disk)
                 except NotRegularFile as error:
                     refused = str(error)
+                except FileTooLarge as error:
+                    batch.append(_too_large(entry, sender, error.args[0]))
+                    continue
                 except OSError as error:
                     # Nothing of it could be kept, so it stays in landing/ for the next run.
                     _log.error("Could not read %s from landing/: %s", entry.name, error)
@@ -468,17 +541,22 @@ def collect_submissions(
             digest = NOTHING_READ if refused else content_hash(data)
             if (entry.name, digest, entry.mtime_ns) in left_over:
                 result.left_over.append(entry.name)  # archived, quarantined and recorded
-                _remove_from_landing(entry.path)
+                _remove_from_landing(
+                    Received(ParsedFile(entry.name, digest), "landing", b"", entry.path,
+                             landing_identity=entry.identity)
+                )  # fmt: skip
             elif refused:
                 batch.append(_refused(entry, sender, refused))
             elif is_new(sender, digest, entry.name):
                 try:
-                    item = receive_landing_file(entry.path, paths.landing, sender, data)
+                    item = receive_landing_file(
+                        entry.path, paths.landing, sender, data, entry.name
+                    )
                 except Exception as error:
                     problem = _internal_error(entry.name, "reading the file", error)
                     parsed = ParsedFile(entry.name, digest, sender, problems=[problem])
                     item = Received(parsed, "landing", data, entry.path)
-                item.landing_mtime_ns = entry.mtime_ns
+                item.landing_mtime_ns, item.landing_identity = entry.mtime_ns, entry.identity
                 batch.append(item)
         batch += [
             item
@@ -588,7 +666,7 @@ def collect_submissions(
         if rejected(found):
             result.rejected[item.parsed.name] = found
             if item.landing_path is not None:
-                _remove_from_landing(item.landing_path)  # safe: archived, quarantined, recorded
+                _remove_from_landing(item)  # safe: archived, quarantined, recorded
         else:
             result.accepted.append(item.parsed.name)
             result.rows_loaded += len(item.parsed.rows)

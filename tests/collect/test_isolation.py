@@ -426,3 +426,82 @@ def test_a_warehouse_from_before_the_mtime_column_is_upgraded(data_paths, refere
         con.execute("alter table raw.submission_files drop column landing_mtime_ns")
     write_landing(data_paths, {f"{SWANSEA}/oct.csv": VALID})
     assert collect_submissions(data_paths, reference, NOW).accepted == [f"{SWANSEA}/oct.csv"]
+
+
+# --- found by a hostile trial: names, depth, size and files that change under the run ----------
+
+
+def test_a_name_that_is_not_utf8_fails_only_itself(data_paths, reference):
+    """Before: 'bad\\xff\\xfe.csv' (a Windows name sent over SFTP) stopped every body's
+    collection on every run, at the insert ('cannot encode str as UTF-8')."""
+    write_landing(data_paths, {f"{SWANSEA}/good.csv": VALID})
+    folder = os.fsencode(data_paths.landing / SWANSEA)
+    with open(os.path.join(folder, b"bad\xff\xfe\n.csv"), "wb") as handle:
+        handle.write(ERROR)
+    result = collect_submissions(data_paths, reference, NOW)
+    assert result.accepted == [f"{SWANSEA}/good.csv"]
+    assert list(result.rejected) == [f"{SWANSEA}/bad\ufffd\ufffd?.csv"]
+    assert query(data_paths, "select count(*) from raw.submissions") == [(1,)]
+
+
+def test_folders_nested_deeper_than_python_recurses_are_scanned(data_paths, reference):
+    """Before: 1,100 nested folders raised RecursionError outside every guard."""
+    write_landing(data_paths, {f"{SWANSEA}/good.csv": VALID})
+    deep = data_paths.landing / CARDIFF
+    os.makedirs(deep, exist_ok=True)
+    descriptor = os.open(deep, os.O_RDONLY)
+    try:
+        for _ in range(1_100):  # relative steps: the whole path would pass PATH_MAX
+            os.mkdir("a", dir_fd=descriptor)
+            inner = os.open("a", os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+    finally:
+        os.close(descriptor)
+    result = collect_submissions(data_paths, reference, NOW)
+    assert result.accepted == [f"{SWANSEA}/good.csv"]
+
+
+def test_a_file_over_the_size_limit_is_never_read_whole_and_moves_to_quarantine(
+    data_paths, reference, monkeypatch
+):
+    """Before: the whole file was read (a 2 GB file took 2.4 GB), then copied into archive/ and
+    quarantine/. Now at most the limit + 1 byte is read, and the file is moved, not copied."""
+    monkeypatch.setattr(load, "MAX_FILE_BYTES", 1_000)
+    write_landing(data_paths, {f"{SWANSEA}/big.csv": VALID + b"\n" * 5_000})
+    reads = []
+    real = load.read_landing_file
+    monkeypatch.setattr(
+        load, "read_landing_file", lambda *a, **k: reads.append(real(*a, **k, limit=1_000))
+    )
+    result = collect_submissions(data_paths, reference, NOW)
+    [problems] = result.rejected.values()
+    assert [(p.rule, p.value) for p in problems] == [
+        ("file_too_large", f"{len(VALID) + 5_000:,} bytes")
+    ]
+    assert reads == []  # FileTooLarge was raised: nothing was returned to keep
+    assert not (data_paths.landing / SWANSEA / "big.csv").exists()
+    moved = [p for p in data_paths.quarantine.iterdir() if ".report." not in p.name]
+    assert [p.stat().st_size for p in moved] == [len(VALID) + 5_000]
+    assert not any(p.is_file() for p in data_paths.archive.rglob("*") if p.name != "receipts.jsonl")
+
+
+def test_a_file_saved_again_while_the_run_checks_it_is_not_removed_unseen(
+    data_paths, reference, monkeypatch
+):
+    """Before: a rejected file was removed by its path after the commit, so a corrected file
+    saved under the same name meanwhile was deleted without ever being read."""
+    write_landing(data_paths, {f"{CARDIFF}/jan.csv": ERROR})
+    path = data_paths.landing / CARDIFF / "jan.csv"
+    real = load._validate
+
+    def body_saves_a_correction(*args, **kwargs):
+        path.write_bytes(submission(row(CARDIFF, "2026-10", TAX, 10, 5, "yes", "no", 1, 1)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(load, "_validate", body_saves_a_correction)
+    first = collect_submissions(data_paths, reference, NOW)
+    assert list(first.rejected) == [f"{CARDIFF}/jan.csv"] and path.exists()
+    monkeypatch.setattr(load, "_validate", real)
+    second = collect_submissions(data_paths, reference, NOW)
+    assert second.accepted == [f"{CARDIFF}/jan.csv"]
