@@ -159,12 +159,14 @@ def test_a_carried_over_folder_caught_in_a_killed_release_is_kept(tmp_path):
 
 @pytest.fixture
 def collected(data_paths: DataPaths, reference, tmp_path) -> DataPaths:
-    """Batch A collected without Dagster, with a payload pulled from Cardiff's endpoint and a
-    link in Swansea's folder (refused unread); the receipts written beside the archive."""
+    """Batch A collected without Dagster, with a payload pulled from Cardiff's endpoint and two
+    links in Swansea's folder (refused unread: before, a replay dropped the second as a
+    duplicate of the first); the receipts written beside the archive."""
     write_landing(data_paths, BATCH_A)
     elsewhere = tmp_path / "elsewhere.csv"
     elsewhere.write_bytes(BATCH_A[f"{SWANSEA}/jan.csv"])
     (data_paths.landing / SWANSEA / "link.csv").symlink_to(elsewhere)
+    (data_paths.landing / SWANSEA / "second-link.csv").symlink_to(elsewhere)
     payload = json.dumps(
         {
             "body_code": CARDIFF,
@@ -178,7 +180,7 @@ def collected(data_paths: DataPaths, reference, tmp_path) -> DataPaths:
     )
     collect_submissions(data_paths, reference, datetime(2026, 2, 3, 9, 0), [pulled])
     with duckdb.connect(str(data_paths.warehouse)) as con:
-        assert sync_receipts(data_paths, con) == FILES_A + 2
+        assert sync_receipts(data_paths, con) == FILES_A + 3  # the payload and the two links
     return data_paths
 
 
@@ -235,9 +237,10 @@ def test_rebuild_gives_back_every_raw_row_and_keeps_the_damaged_file(collected, 
     assert after["submissions"] == before["submissions"]
     # The link was refused unread, so the archive cannot say what its problem was: it comes
     # back rejected, as an empty file. Every other file's problems come back as they were.
-    link = next(f[0] for f in before["submission_files"] if f[1].endswith("link.csv"))
-    assert [p for p in after["submission_problems"] if p[0] != link] == [
-        p for p in before["submission_problems"] if p[0] != link
+    links = {f[0] for f in before["submission_files"] if f[1].endswith("link.csv")}
+    assert len(links) == 2
+    assert [p for p in after["submission_problems"] if p[0] not in links] == [
+        p for p in before["submission_problems"] if p[0] not in links
     ]
     (kept,) = collected.root.glob("warehouse.duckdb.before-rebuild-*")
     assert kept.read_bytes() == b"not a database"

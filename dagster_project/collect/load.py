@@ -253,9 +253,10 @@ def natural_key(name: str) -> tuple:
     return tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts)), name
 
 
-def _not_regular(mode: int) -> str:
+def _not_regular(mode: int, links: int = 1) -> str:
     if stat.S_ISREG(mode):
-        return ""
+        # another name for a file that may lie outside the data root
+        return "a hard link to a file with other names" if links > 1 else ""
     if stat.S_ISLNK(mode):
         return "a symbolic link"
     if stat.S_ISFIFO(mode):
@@ -298,7 +299,7 @@ def scan_landing(landing: Path) -> LandingScan:
                         path,
                         name,
                         status.st_mtime_ns,
-                        _not_regular(status.st_mode),
+                        _not_regular(status.st_mode, status.st_nlink),
                         relative,
                         (status.st_ino, status.st_size, status.st_mtime_ns),
                     )
@@ -334,7 +335,8 @@ def read_landing_file(landing: Path, name: str, limit: int = MAX_FILE_BYTES) -> 
     finally:
         os.close(folder)
     with os.fdopen(descriptor, "rb") as file:
-        refused = _not_regular(os.fstat(file.fileno()).st_mode)
+        status = os.fstat(file.fileno())
+        refused = _not_regular(status.st_mode, status.st_nlink)
         if refused:
             raise NotRegularFile(refused)
         data = file.read(limit + 1)
@@ -561,7 +563,9 @@ def collect_submissions(
         batch += [
             item
             for item in pulled
-            if is_new(item.parsed.sender, item.parsed.content_hash, item.parsed.name)
+            # an entry refused unread has no bytes to be a duplicate of (a replay has several)
+            if not item.opened
+            or is_new(item.parsed.sender, item.parsed.content_hash, item.parsed.name)
         ]
         archived: list[Received] = []
         for item in batch:

@@ -448,17 +448,14 @@ def test_folders_nested_deeper_than_python_recurses_are_scanned(data_paths, refe
     """Before: 1,100 nested folders raised RecursionError outside every guard."""
     write_landing(data_paths, {f"{SWANSEA}/good.csv": VALID})
     deep = data_paths.landing / CARDIFF
-    os.makedirs(deep, exist_ok=True)
-    descriptor = os.open(deep, os.O_RDONLY)
+    nests = [deep.joinpath(*["a"] * depth) for depth in range(1, 1_101)]
+    for folder in nests:
+        folder.mkdir(parents=True)
     try:
-        for _ in range(1_100):  # relative steps: the whole path would pass PATH_MAX
-            os.mkdir("a", dir_fd=descriptor)
-            inner = os.open("a", os.O_RDONLY, dir_fd=descriptor)
-            os.close(descriptor)
-            descriptor = inner
+        result = collect_submissions(data_paths, reference, NOW)
     finally:
-        os.close(descriptor)
-    result = collect_submissions(data_paths, reference, NOW)
+        for folder in reversed(nests):  # innermost first: shutil.rmtree would recurse too deep
+            folder.rmdir()
     assert result.accepted == [f"{SWANSEA}/good.csv"]
 
 
@@ -505,3 +502,22 @@ def test_a_file_saved_again_while_the_run_checks_it_is_not_removed_unseen(
     monkeypatch.setattr(load, "_validate", real)
     second = collect_submissions(data_paths, reference, NOW)
     assert second.accepted == [f"{CARDIFF}/jan.csv"]
+
+
+def test_a_hard_link_to_a_file_outside_the_data_root_is_refused_unread(
+    data_paths, reference, tmp_path
+):
+    """Before: a hard link is a regular file, so /etc/passwd linked into a body's folder was
+    read, archived for good and quoted in the report."""
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_bytes(VALID)
+    (data_paths.landing / SWANSEA).mkdir(parents=True)
+    os.link(secret, data_paths.landing / SWANSEA / "linked.csv")
+    result = collect_submissions(data_paths, reference, NOW)
+    [problems] = result.rejected.values()
+    assert [(p.rule, p.value) for p in problems] == [
+        (load.NOT_REGULAR_RULE, "a hard link to a file with other names")
+    ]
+    assert not any(VALID in kept for kept in every_byte_kept(data_paths))  # only its reports
+    assert secret.read_bytes() == VALID
