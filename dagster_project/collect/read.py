@@ -33,6 +33,9 @@ MAX_WORKBOOK_PART_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 10_000  # rows (lines) per file; a return is one row per service: a few dozen
 MAX_COLUMNS = 64  # the contract has 14 columns
 MAX_CELL_CHARS = 2_000  # notes included
+# Text a workbook's cells may hold in all. Shared strings let a small workbook repeat one long
+# text in every cell (a 38 KB file gave 280 million characters); a CSV is bounded by its bytes.
+MAX_WORKBOOK_TEXT_CHARS = 4_000_000
 MAX_PROBLEMS_LISTED = 200  # per file; the rest are counted by rule, never built one by one
 
 TEMPLATE_SHEET = "Submission"
@@ -227,12 +230,18 @@ def _read_xlsx(data: bytes) -> Table:
     if unpacked > MAX_UNPACKED_BYTES:
         raise Unreadable("workbook_too_large", f"{unpacked:,} bytes in all")
     try:
-        return Table(
-            [
-                (number, _within_limits(number, [cell_text(v) for v in values]))
-                for number, values in _sheet_rows(data)
-            ]
-        )
+        rows, characters = [], 0
+        for number, values in _sheet_rows(data):
+            cells = _within_limits(number, [cell_text(v) for v in values])
+            characters += sum(map(len, cells))
+            if characters > MAX_WORKBOOK_TEXT_CHARS:
+                raise Unreadable(
+                    "workbook_too_large",
+                    f"more than {MAX_WORKBOOK_TEXT_CHARS:,} characters of text",
+                    row=number,
+                )
+            rows.append((number, cells))
+        return Table(rows)
     except Unreadable:
         raise
     except Exception as error:  # openpyxl raises its own types for many kinds of damage

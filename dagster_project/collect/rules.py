@@ -14,6 +14,7 @@ from dagster_project.collect.read import (
     MAX_ROWS,
     MAX_UNPACKED_BYTES,
     MAX_WORKBOOK_PART_BYTES,
+    MAX_WORKBOOK_TEXT_CHARS,
 )
 
 ERROR, WARNING = "error", "warning"
@@ -123,10 +124,12 @@ RULES: dict[str, Rule] = {
         Rule(
             "workbook_too_large",
             ERROR,
-            f"a workbook that unpacks to at most {MAX_UNPACKED_BYTES:,} bytes, and no part of it "
-            f"but the sheet to more than {MAX_WORKBOOK_PART_BYTES:,}",
-            f"llyfr gwaith sy'n dadbacio i {MAX_UNPACKED_BYTES:,} beit ar y mwyaf, a dim rhan "
-            f"ohono ond y daflen i fwy na {MAX_WORKBOOK_PART_BYTES:,}",
+            f"a workbook that unpacks to at most {MAX_UNPACKED_BYTES:,} bytes, no part of it "
+            f"but the sheet to more than {MAX_WORKBOOK_PART_BYTES:,}, and at most "
+            f"{MAX_WORKBOOK_TEXT_CHARS:,} characters of text in its cells",
+            f"llyfr gwaith sy'n dadbacio i {MAX_UNPACKED_BYTES:,} beit ar y mwyaf, dim rhan "
+            f"ohono ond y daflen i fwy na {MAX_WORKBOOK_PART_BYTES:,}, a "
+            f"{MAX_WORKBOOK_TEXT_CHARS:,} o nodau testun ar y mwyaf yn ei gelloedd",
             "Copy the return alone into a new workbook (no other sheets or pictures) and send "
             "that, or send it as CSV.",
             "Copïwch y ffurflen ar ei phen ei hun i lyfr gwaith newydd (heb daflenni na lluniau "

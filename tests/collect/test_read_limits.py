@@ -15,6 +15,7 @@ from dagster_project.collect.read import (
     MAX_PROBLEMS_LISTED,
     MAX_ROWS,
     MAX_UNPACKED_BYTES,
+    MAX_WORKBOOK_TEXT_CHARS,
     read_table,
 )
 from dagster_project.collect.rules import RULES
@@ -258,8 +259,8 @@ def test_a_workbook_that_unpacks_past_the_limit_is_not_opened():
     assert unpacked > MAX_UNPACKED_BYTES
     assert (problem.rule, problem.value) == ("workbook_too_large", f"{unpacked:,} bytes in all")
     assert problem.expected_en == (
-        "a workbook that unpacks to at most 67,108,864 bytes, and no part of it but the sheet "
-        "to more than 4,194,304"
+        "a workbook that unpacks to at most 67,108,864 bytes, no part of it but the sheet "
+        "to more than 4,194,304, and at most 4,000,000 characters of text in its cells"
     )
 
 
@@ -338,3 +339,20 @@ def _reference():
     from dagster_project.reference import load_reference
 
     return load_reference()
+
+
+def test_a_workbook_whose_cells_hold_too_much_text_in_all_is_refused_as_it_streams():
+    """Found by a hostile trial: shared strings let a 38 KB workbook put one 2,000-character
+    text in 140,000 cells (821 MB to check). The text a workbook's cells hold in all is bounded
+    as it streams; inline strings stand in for the shared ones here."""
+    text = "x" * (MAX_CELL_CHARS - 1)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+        for n in range(1, 2_101)
+    )
+    row, column, value, rule = the_problem(_sheet_xlsx(rows), "f.xlsx")
+    assert (row, value, rule) == (
+        MAX_WORKBOOK_TEXT_CHARS // len(text) + 1,
+        f"more than {MAX_WORKBOOK_TEXT_CHARS:,} characters of text",
+        "workbook_too_large",
+    )
