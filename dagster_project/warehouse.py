@@ -41,6 +41,7 @@ from dagster_project.collect.archive import (
     warehouse_receipts,
 )
 from dagster_project.collect.load import Received, collect_submissions, receive_landing_file
+from dagster_project.collect.validate import content_hash
 from dagster_project.reference import Reference, load_reference
 from dagster_project.settings import DataPaths, default_data_root
 
@@ -287,6 +288,11 @@ def _replayed(paths: DataPaths, scratch: DataPaths, receipt: Receipt) -> Receive
             f"{receipt['received_at']}) was accepted"
         )
     data = stored.read_bytes() if opened else b""
+    if opened and content_hash(data) != digest:
+        raise RebuildError(
+            f"{stored}: its SHA-256 is not {digest}: the archive itself is damaged "
+            f"({name}, received {receipt['received_at']}); restore it from a backup"
+        )
     if receipt["source"] == "api":
         result = PullResult(sender, "", "ok", 1, 200, "", data)
         item = Received(payload_submission(result), "api", data)
@@ -295,6 +301,9 @@ def _replayed(paths: DataPaths, scratch: DataPaths, receipt: Receipt) -> Receive
         item.landing_path = None  # nothing to remove from landing/: it is a replay
     item.landing_mtime_ns = receipt.get("landing_mtime_ns")
     item.opened = opened
+    if not opened:
+        # a rejected file whose bytes are gone keeps the hash it was recorded with
+        item.parsed.content_hash = digest
     return item
 
 

@@ -29,6 +29,7 @@ import pytest
 
 from dagster_project.collect.api import PullResult, payload_submission
 from dagster_project.collect.archive import (
+    archived_path,
     last_receipt,
     read_receipts,
     receipts_path,
@@ -246,6 +247,20 @@ def test_rebuild_gives_back_every_raw_row_and_keeps_the_damaged_file(collected, 
     assert kept.read_bytes() == b"not a database"
     assert not (collected.root / ".rebuild").exists()
     check_warehouse(collected)  # whole, and in step with the receipts
+
+
+def test_a_damaged_archive_is_named_as_such_and_the_warehouse_left_alone(collected, capsys):
+    """Found by a hostile trial: a blob whose bytes no longer match its name was reported as
+    'the rules or the reference data may have changed'."""
+    accepted = next(r for r in read_receipts(collected) if r["status"] == "accepted")
+    blob = archived_path(collected, accepted["content_hash"])
+    blob.write_bytes(b"bit rot")
+    before = collected.warehouse.read_bytes()
+    assert digital_progress(["rebuild", "--data", str(collected.root)]) == 2
+    message = capsys.readouterr().err
+    assert f"{blob}: its SHA-256 is not {accepted['content_hash']}" in message
+    assert "the archive itself is damaged" in message
+    assert collected.warehouse.read_bytes() == before
 
 
 def test_receipt_line_cut_short_by_a_crash_is_dropped(data_paths):
