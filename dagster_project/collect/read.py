@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,10 +114,23 @@ def _within_limits(number: int, cells: list[str]) -> list[str]:
     return cells
 
 
+# Two bytes that spell a letter in UTF-8 (â, ê, ô, ŵ, ŷ and the rest of Latin-1 and Latin
+# Extended-A) and two unlikely letters in Windows-1252 ("Ã¢", "Åµ"): text with them is UTF-8.
+_UTF8_LETTER = re.compile(rb"[\xc3\xc4\xc5][\x80-\xbf]")
+
+
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as utf8_error:
+        if _UTF8_LETTER.search(data):
+            # Mostly UTF-8 with a stray byte: read as Windows-1252 it would garble every Welsh
+            # letter without a word, so it is refused at the byte that breaks it.
+            raise Unreadable(
+                "encoding",
+                f"byte {data[utf8_error.start]:#04x} at offset {utf8_error.start} "
+                "in a file otherwise written in UTF-8",
+            ) from None
         try:
             return data.decode("cp1252")
         except UnicodeDecodeError:

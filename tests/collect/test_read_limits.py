@@ -356,3 +356,22 @@ def test_a_workbook_whose_cells_hold_too_much_text_in_all_is_refused_as_it_strea
         f"more than {MAX_WORKBOOK_TEXT_CHARS:,} characters of text",
         "workbook_too_large",
     )
+
+
+def test_a_utf8_file_with_one_stray_byte_is_refused_not_garbled():
+    """Found by a hostile trial: one stray Windows-1252 byte made the whole file read as
+    Windows-1252, turning 'ŵ â ŷ' into 'Åµ Ã¢ Å·' without a word."""
+    text = HEADER + "\n" + ",".join(str(GOOD[c]) for c in GOOD) + ",Gwasanaeth ŵ â ŷ"
+    data = text.encode("utf-8") + b" caf\xe9\n"
+    problem = the_problem(data)
+    assert problem[2:] == (
+        f"byte 0xe9 at offset {len(data) - 2} in a file otherwise written in UTF-8",
+        "encoding",
+    )
+
+
+def test_a_windows_1252_file_still_reads():
+    data = (HEADER + "\n" + ",".join(str(GOOD[c]) for c in GOOD) + ",Gwasanaeth caf\xe9\n").encode(
+        "cp1252"
+    )
+    assert read_table(data).rows[1][1][-1] == "Gwasanaeth café"
