@@ -7,8 +7,13 @@ STAMP := $(VENV)/.installed
 DBT_DIR := dbt
 # dagster-dbt looks for `dbt` on PATH when it re-parses the project under `dagster dev`.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# One Dagster instance under the data root, so runs, check results and sensor cursors are kept,
+# and what `make run` did shows in `make dev` (dagster_project/instance/dagster.yaml).
+# (Tests use Dagster's ephemeral instances, so `make test` leaves it alone.)
+DATA_ROOT := $(abspath $(or $(DIGITAL_PROGRESS_DATA),data))
+instance run dev: export DAGSTER_HOME := $(DATA_ROOT)/.dagster
 
-.PHONY: help setup check-settings check-warehouse run test dev lint manifest docs demo clean
+.PHONY: help setup check-settings check-warehouse instance run test dev lint manifest docs demo clean
 
 help:
 	@echo "make run   - set up, then run the whole pipeline on ./data (demo submissions if landing/ is empty)"
@@ -51,7 +56,12 @@ check-warehouse: $(STAMP)
 	@$(BIN)/python -m dagster_project.warehouse --check
 
 # The summary reads the warehouse: it waits for a run started meanwhile rather than meet its lock.
-run: check-settings check-warehouse manifest demo
+# The instance's settings are written once; an operator's own dagster.yaml is never replaced.
+instance:
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster_project/instance/dagster.yaml $(DAGSTER_HOME)/
+
+run: check-settings check-warehouse manifest demo instance
 	GX_ANALYTICS_ENABLED=false $(BIN)/dagster job execute -m dagster_project.definitions \
 		-j digital_progress --tags "{\"dagster/partition\": \"$$($(BIN)/python -m dagster_project.settings --partition)\"}"
 	@$(BIN)/python -m dagster_project.warehouse -- $(BIN)/python -m dagster_project.settings --summary
@@ -60,7 +70,7 @@ test: manifest
 	$(BIN)/ruff check .
 	GX_ANALYTICS_ENABLED=false $(BIN)/pytest
 
-dev: manifest
+dev: manifest instance
 	GX_ANALYTICS_ENABLED=false $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 lint: $(STAMP)
