@@ -249,29 +249,49 @@ def test_collecting_again_changes_nothing(pipeline_run, reference):
     assert len(again.skipped) == len(list(pipeline_run.paths.landing.rglob("*.csv")))
 
 
+def run_hand_made(root, partition_key: str, **options) -> tuple[PipelineRun, dict[str, dict]]:
+    """Every asset over the hand-made files in a fresh data root, and its league table."""
+    from dagster_project.definitions import ALL_ASSETS
+    from dagster_project.resources import PlatformSettings, build_resources
+    from dagster_project.settings import DataPaths
+    from tests.conftest import HAND_MADE_FILES, write_landing
+
+    paths = DataPaths(root).ensure()
+    write_landing(paths, HAND_MADE_FILES)
+    result = dg.materialize(
+        ALL_ASSETS,
+        resources=build_resources(PlatformSettings(data_root=str(root))),
+        partition_key=partition_key,
+        **options,
+    )
+    assert result.success
+    run = PipelineRun(paths, result)
+    return run, league(run)
+
+
 def test_a_configured_publication_month_publishes_that_month(tmp_path, monkeypatch):
     """DIGITAL_PROGRESS_PERIOD, set in the environment as a user would, moves the whole table
     to January 2026. January's window (February 2025 to January 2026) lacks February 2025:
     Cardiff's window-scope points are 143 of 156 service-months' worth, by hand:
     0.3 x 0.55 + 0.2 x 1 + 0.2 x 6/13 + 0.15 x 0.825 + 0.15 x 0.6875 = 68.4; Swansea's
     0.3 x 0.3667 + 0.2 x 10/13 + 0 + 0.15 x 0.7333 + 0.15 x 0.4583 = 44.3."""
-    from dagster_project.definitions import ALL_ASSETS
-    from dagster_project.resources import PlatformSettings, build_resources
-    from dagster_project.settings import PUBLICATION_PERIOD_ENV, DataPaths
-    from tests.conftest import HAND_MADE_FILES, write_landing
+    from dagster_project.settings import PUBLICATION_PERIOD_ENV
 
     monkeypatch.setenv(PUBLICATION_PERIOD_ENV, "2026-01")
-    paths = DataPaths(tmp_path).ensure()
-    write_landing(paths, HAND_MADE_FILES)
-    result = dg.materialize(
-        ALL_ASSETS,
-        resources=build_resources(PlatformSettings(data_root=str(tmp_path))),
-        partition_key="2026-02-01",
-    )
-    assert result.success
-    table = league(PipelineRun(paths, result))
+    run, table = run_hand_made(tmp_path, "2026-02-01")
     assert {r["period"] for r in table.values()} == {"2026-01"}
     assert [table[c]["score"] for c in (CARDIFF, SWANSEA, GWYNEDD)] == [68.4, 44.3, 0.0]
     assert table[CARDIFF]["coverage"] == pytest.approx(143 / 156)
-    published = json.loads((paths.open_data / "manifest.json").read_text())["publication"]
+    published = json.loads((run.paths.open_data / "manifest.json").read_text())["publication"]
     assert published["period"] == "2026-01"
+
+
+def test_a_scheduled_run_publishes_the_month_it_collects(tmp_path):
+    """Left alone, the publication month is the latest with enough returns (February here), and
+    a body holding back its return at the margin could move it. A run started by the monthly
+    schedule publishes its own partition's month instead: January 2026, Cardiff 68.4 as above."""
+    _, table = run_hand_made(
+        tmp_path, "2026-01-01", tags={"dagster/schedule_name": "monthly_collection"}
+    )
+    assert {r["period"] for r in table.values()} == {"2026-01"}
+    assert table[CARDIFF]["score"] == 68.4
