@@ -1,6 +1,6 @@
-"""Reference data read from the versioned seed files: register of bodies, services catalogue,
-register of expected returns (which services each body delivers), indicator dictionary. The
-same files dbt loads as seeds, so there is one copy of each fact."""
+"""Reference data read from the versioned seed files: register of bodies, sectors, services
+catalogue, register of expected returns (which services each body delivers), indicator
+dictionary. The same files dbt loads as seeds, so there is one copy of each fact."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ class Reference:
     services: list[dict[str, str]]
     indicators: list[dict[str, str]]
     body_services: list[dict[str, str]]
+    sectors: list[dict[str, str]]
+
+    def sector_names(self, language: str) -> dict[str, str]:
+        """Sector code -> its name in `language` ("en" or "cy"), in the register's order."""
+        ordered = sorted(self.sectors, key=lambda s: int(s["sort_order"]))
+        return {s["sector"]: s[f"name_{language}"] for s in ordered}
 
     def services_of(self, body_code: str) -> list[str]:
         """The catalogue services a body is expected to report, sorted by code."""
@@ -37,4 +43,5 @@ def load_reference(folder: Path = REFERENCE_DIR) -> Reference:
         services=_read_csv(folder / "services.csv"),
         indicators=_read_csv(folder / "indicator_dictionary.csv"),
         body_services=_read_csv(folder / "body_services.csv"),
+        sectors=_read_csv(folder / "sectors.csv"),
     )

@@ -4,7 +4,6 @@ shows as text; templates see only codes and the indicator dictionary."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Sequence
@@ -15,8 +14,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dagster_project.catalogue import LANGUAGES, strings
 from dagster_project.reference import load_reference
-from exports.methodology import LANGUAGES, methodology
+from exports.methodology import methodology
 from exports.open_data import sensitivity_rows
 from exports.templating import TEMPLATES_DIR, template_environment
 
@@ -65,8 +65,14 @@ PAGE_TEMPLATES = TEMPLATES_DIR / "pages"
 
 @cache
 def page_strings() -> dict:
-    """The one English/Welsh catalogue of words that pages and extracts read."""
-    return json.loads((PAGE_TEMPLATES / "strings.json").read_text(encoding="utf-8"))
+    """The words pages and extracts read, per language, from the one catalogue
+    (`dagster_project/catalogue/pages.yaml`), and the sector names from the register."""
+    reference = load_reference()
+    names = {language: reference.sector_names(language) for language in LANGUAGES}
+    return {
+        **{language: strings(language, "pages") for language in LANGUAGES},
+        "sectors": {code: {lang: names[lang][code] for lang in LANGUAGES} for code in names["en"]},
+    }
 
 
 def ordinal(n: int, language: str) -> str:

@@ -18,8 +18,6 @@ from dagster_project.reference import load_reference
 from exports.templating import template_environment
 
 DBT_DOCS = Path(__file__).resolve().parents[1] / "dbt" / "models" / "_indicator_docs.md"
-LANGUAGES = ("en", "cy")
-
 DBT_PROJECT = DBT_DOCS.parents[1] / "dbt_project.yml"
 
 

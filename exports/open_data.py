@@ -11,10 +11,11 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.catalogue import LANGUAGES
 from dagster_project.reference import load_reference
 from dagster_project.settings import REFERENCE_DIR
 from exports.cells import format_rows, json_value, write_csv
-from exports.methodology import LANGUAGES, methodology
+from exports.methodology import methodology
 
 INDICATOR_CODES = (
     "online_take_up",

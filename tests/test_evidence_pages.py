@@ -169,22 +169,6 @@ def test_national_rank_is_shown_of_all_ranked_bodies_in_wales():
     assert national_rank_label(None, None, None, "cy") is None
 
 
-def _keys(catalogue: dict, prefix: str = "") -> set[str]:
-    keys = set()
-    for key, value in catalogue.items():
-        if isinstance(value, dict) and key != "ordinal":  # ordinal rules differ by language
-            keys |= _keys(value, f"{prefix}{key}.")
-        else:
-            keys.add(prefix + key)
-    return keys
-
-
-def test_every_catalogue_string_is_in_both_languages():
-    strings = page_strings()
-    assert _keys(strings["en"]) == _keys(strings["cy"])
-    assert all(set(names) == {"en", "cy"} for names in strings["sectors"].values())
-
-
 def test_pages_show_rank_ranges_quartile_notes_and_movement_in_words(pipeline_run):
     """Three ranked councils (Cardiff 72.0, Swansea 48.1, Gwynedd 0.0), every variant keeping
     them apart: bare ranks, no quartiles (fewer than 4), no movement since January."""
