@@ -1,0 +1,336 @@
+"""`make bench`: the real pipeline at named scales, beside hand-written references on the same
+files, in one invocation on one machine.
+
+For each scale (`wales`, `2k-bodies`, `uk`; see scales.py) it copies the repository's files to a
+work folder, enlarges the register there, writes demo returns for every body, then measures:
+- the DuckDB and pandas references (references.py) on the landing files;
+- a full run of the `digital_progress` job on an empty warehouse;
+- a run with nothing new;
+- a run after a new month's return from every body.
+Each measure is wall time and the peak resident memory of the whole process tree (sampled every
+50 ms from /proc), and for runs the time of each Dagster step (from the run's own step stats).
+Results go to `<out>/<scale>.json`, a chart to `<out>/<scale>.svg`, and the table to stdout.
+
+    python -m tests.bench.run --scale wales [--scale 2k-bodies] [--out bench-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.bench.scales import SCALES, Scale, enlarge_register
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PYTHON = Path(sys.executable)
+BIN = PYTHON.parent
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_mb: float
+    output: str = ""
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_rss_kb(root: int) -> int:
+    tree, total, stack = _children(), 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kb(pid)
+        stack += tree.get(pid, [])
+    return total
+
+
+def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> Measure:
+    """Run `command`, sampling the memory of its whole process tree; fail loudly if it fails."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_kb(process.pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
+    return Measure(seconds=round(seconds, 2), peak_mb=round(peak / 1024, 1), output=output)
+
+
+def copy_repository(target: Path) -> Path:
+    """The repository's files (tracked ones, as on disk) in `target`, so a scale can change its
+    register without touching the real one."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for relative in filter(None, listed):
+        source = REPO_ROOT / relative
+        if source.is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+    return target
+
+
+def step_stats(env: dict[str, str]) -> dict[str, float]:
+    """Seconds per step of the latest run in the instance under the data root."""
+    script = (
+        "import json\n"
+        "from dagster import DagsterInstance\n"
+        "i = DagsterInstance.get()\n"
+        "run = i.get_run_records(limit=1)[0].dagster_run\n"
+        "print(json.dumps({s.step_key: round(s.end_time - s.start_time, 2)\n"
+        "    for s in i.get_run_step_stats(run.run_id) if s.end_time and s.start_time}))\n"
+    )
+    done = subprocess.run(
+        [str(PYTHON), "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def new_month(scale: Scale) -> tuple[str, int]:
+    year, month = (int(p) for p in scale.end.split("-"))
+    month += 1
+    if month == 13:
+        year, month = year + 1, 1
+    return f"{year:04d}-{month:02d}", scale.months + 1
+
+
+def bench(scale: Scale, work: Path) -> dict:
+    if work.exists():
+        shutil.rmtree(work)
+    repo = copy_repository(work / "repo")
+    data = work / "data"
+    enlarge_register(repo / "dbt" / "seeds", scale)
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(repo),
+        "DIGITAL_PROGRESS_DATA": str(data),
+        "DAGSTER_HOME": str(data / ".dagster"),
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    for name in ("DIGITAL_PROGRESS_PERIOD", "DIGITAL_PROGRESS_AS_OF"):
+        env.pop(name, None)
+    (data / ".dagster").mkdir(parents=True)
+    shutil.copy(repo / "dagster_project" / "instance" / "dagster.yaml", data / ".dagster")
+
+    python = str(PYTHON)
+    measure([python, "-m", "exports.methodology", "--dbt-docs"], cwd=repo, env=env)
+    parse = measure(
+        [str(BIN / "dbt"), "parse", "--quiet", "--profiles-dir", "."], cwd=repo / "dbt", env=env
+    )
+    generate = measure(
+        [
+            python,
+            "-m",
+            "dagster_project.collect.demo_data",
+            "--end",
+            scale.end,
+            "--months",
+            str(scale.months),
+        ],
+        cwd=repo,
+        env=env,
+    )
+    landing = data / "landing"
+    references = {}
+    for kind in ("duckdb", "pandas"):
+        m = measure(
+            [python, "-m", "tests.bench.references", kind, str(landing), str(repo / "dbt/seeds")],
+            cwd=repo,
+            env=env,
+        )
+        references[kind] = {
+            "seconds": m.seconds,
+            "peak_mb": m.peak_mb,
+            **json.loads(m.output.strip().splitlines()[-1]),
+        }
+
+    def pipeline() -> Measure:
+        partition = (
+            measure([python, "-m", "dagster_project.settings", "--partition"], cwd=repo, env=env)
+            .output.strip()
+            .splitlines()[-1]
+        )
+        m = measure(
+            [
+                str(BIN / "dagster"),
+                "job",
+                "execute",
+                "-m",
+                "dagster_project.definitions",
+                "-j",
+                "digital_progress",
+                "--tags",
+                json.dumps({"dagster/partition": partition}),
+            ],
+            cwd=repo,
+            env=env,
+        )
+        m.stages = step_stats(env)
+        return m
+
+    runs = {"full": pipeline(), "nothing_new": pipeline()}
+    end, months = new_month(scale)
+    fresh = work / "new-month"
+    measure(
+        [python, "-m", "dagster_project.collect.demo_data", "--end", end, "--months", str(months)],
+        cwd=repo,
+        env={**env, "DIGITAL_PROGRESS_DATA": str(fresh)},
+    )
+    added = 0
+    for path in sorted((fresh / "landing").rglob(f"*_{end}*")):
+        target = landing / path.relative_to(fresh / "landing")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        added += 1
+    runs["new_month"] = pipeline()
+    return {
+        "scale": scale.__dict__,
+        "machine": machine(),
+        "files": references["duckdb"]["files"],
+        "rows": references["duckdb"]["rows"],
+        "new_month_files": added,
+        "parse_seconds": parse.seconds,
+        "generate_seconds": generate.seconds,
+        "references": references,
+        "runs": {
+            name: {"seconds": m.seconds, "peak_mb": m.peak_mb, "stages": m.stages}
+            for name, m in runs.items()
+        },
+    }
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(memory_kb / 1024**2, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| scale | files | rows | full run | collect | nothing new | new month | DuckDB floor "
+        "| pandas | peak memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        runs, refs = r["runs"], r["references"]
+        collect = runs["full"]["stages"].get("collect_submissions", float("nan"))
+        lines.append(
+            f"| {r['scale']['name']} | {r['files']:,} | {r['rows']:,} "
+            f"| {runs['full']['seconds']:.1f} s | {collect:.1f} s "
+            f"| {runs['nothing_new']['seconds']:.1f} s | {runs['new_month']['seconds']:.1f} s "
+            f"| {refs['duckdb']['seconds']:.1f} s | {refs['pandas']['seconds']:.1f} s "
+            f"| {max(m['peak_mb'] for m in runs.values()) / 1024:.2f} GB |"
+        )
+    return "\n".join(lines)
+
+
+def chart(result: dict) -> str:
+    """A plain SVG bar chart: seconds per measure, each bar labelled with its value."""
+    bars = [
+        ("DuckDB reference", result["references"]["duckdb"]["seconds"]),
+        ("pandas reference", result["references"]["pandas"]["seconds"]),
+        *((f"run: {name.replace('_', ' ')}", m["seconds"]) for name, m in result["runs"].items()),
+    ]
+    top = max(seconds for _, seconds in bars) or 1
+    height = 30 * len(bars) + 40
+    rows = "".join(
+        f'<text x="150" y="{30 * i + 35}" text-anchor="end">{label}</text>'
+        f'<rect x="160" y="{30 * i + 20}" width="{400 * s / top:.1f}" height="20" fill="#1d70b8"/>'
+        f'<text x="{165 + 400 * s / top:.1f}" y="{30 * i + 35}">{s:.1f} s</text>'
+        for i, (label, s) in enumerate(bars)
+    )
+    title = f"{result['scale']['name']}: {result['files']:,} files, {result['rows']:,} rows"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{height}" role="img" '
+        f'font-family="sans-serif" font-size="12"><title>{title}</title>'
+        f'<text x="10" y="14" font-weight="bold">{title}</text>{rows}</svg>\n'
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="append", choices=sorted(SCALES))
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/digital-progress-bench"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in args.scale or ["wales"]:
+        print(f"bench {name}: generating and running (this takes a while)...", flush=True)
+        result = bench(SCALES[name], args.work / name)
+        (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        (args.out / f"{name}.svg").write_text(chart(result))
+        results.append(result)
+        print(table([result]).splitlines()[-1], flush=True)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
