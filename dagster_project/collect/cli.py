@@ -4,6 +4,7 @@ damaged or lost warehouse's raw tables back from the archive.
 
     digital-progress validate FILE... [--body CODE]
         exit 0: every file valid (warnings allowed); 1: a file has errors; 2: a file can't be read
+        (the same when its output is cut short: `... | head -1` ends quietly)
     digital-progress template [--out DIR]
     digital-progress rebuild [--data DIR]
         exit 0: raw rebuilt (then run the pipeline again); 2: the archive cannot give it back
@@ -12,11 +13,15 @@ damaged or lost warehouse's raw tables back from the archive.
 from __future__ import annotations
 
 import argparse
+import difflib
+import errno
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster_project.collect.feedback import report, text_report
+from dagster_project.catalogue import LANGUAGES, text
+from dagster_project.collect.feedback import count, report, text_report
 from dagster_project.collect.template import template_csv, template_xlsx
 from dagster_project.collect.validate import ParsedFile, Problem, parse_submission, validate_files
 from dagster_project.reference import load_reference
@@ -24,40 +29,102 @@ from dagster_project.settings import DATA_ROOT_ENV, DataPaths, default_data_root
 from dagster_project.warehouse import RebuildError, rebuild_raw
 
 VALID, INVALID, UNREADABLE = 0, 1, 2
+# The catalogue's words for the operating system's errors a body meets when naming a file.
+OS_ERRORS = {
+    errno.ENOENT: "not_found",
+    errno.ENOTDIR: "not_found",
+    errno.EACCES: "permission",
+    errno.EPERM: "permission",
+    errno.EISDIR: "is_a_folder",
+}
+
+
+def os_error_reason(error: OSError, language: str) -> str:
+    """Why a file cannot be opened, in the catalogue's words: never the OS's English message."""
+    key = OS_ERRORS.get(error.errno or 0, "other")
+    code = errno.errorcode.get(error.errno or 0, type(error).__name__)
+    return text(f"cli.os_error.{key}", language, code=code)
+
+
+def both_languages(key: str, **values: object) -> str:
+    return "\n".join(text(key, language, **values) for language in LANGUAGES)
+
+
+def stdout_closed() -> None:
+    """The reader of our output has gone (`... | head -1`): write nothing more, and point
+    stdout at /dev/null so the interpreter's last flush at exit cannot fail with a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def emit(blocks: list[str]) -> None:
+    """Print each block; stop quietly when stdout is a pipe whose reader has gone."""
+    try:
+        for block in blocks:
+            print(block)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()
+
+
+def body_of(parsed: ParsedFile, registered: set[str]) -> str | None:
+    """The body a file is about, when every row names the same registered body."""
+    named = {row["body_code"] for row in parsed.rows}
+    return next(iter(named)) if len(named) == 1 and named <= registered else None
 
 
 def validate_command(paths: list[Path], body: str | None) -> int:
+    """Check each file as the pipeline would, without loading it; print what would happen."""
     reference = load_reference()
-    if body is not None and body not in {b["body_code"] for b in reference.bodies}:
-        print(f"--body {body}: not a body code in the register", file=sys.stderr)
+    registered = {b["body_code"] for b in reference.bodies}
+    if body is not None and body not in registered:
+        nearest = difflib.get_close_matches(body, sorted(registered), n=3, cutoff=0.6)
+        for language in LANGUAGES:
+            line = text("cli.unknown_body", language, body=body)
+            if nearest:
+                line += " " + text("cli.nearest_bodies", language, codes=", ".join(nearest))
+            print(line, file=sys.stderr)
         return UNREADABLE
+    blocks: list[str] = []
     files: list[ParsedFile] = []
     unreadable = False
     for path in paths:
         try:
             data = path.read_bytes()
         except OSError as error:
-            print(
-                f"{path}: cannot be read: {error.strerror or error}\n"
-                f"{path}: ni ellir ei darllen: {error.strerror or error}\n"
+            reasons = {language: os_error_reason(error, language) for language in LANGUAGES}
+            blocks.append(
+                "\n".join(
+                    text("cli.cannot_read", language, file=str(path), reason=reasons[language])
+                    for language in LANGUAGES
+                )
+                + "\n"
             )
             unreadable = True
             continue
         files.append(parse_submission(str(path), data, sender=body))
-    now = datetime.now(UTC)
-    problems = validate_files(files, reference, now.date()) if files else {}
+    moment = datetime.now(UTC)
+    now = moment.isoformat(timespec="seconds")
+    problems = validate_files(files, reference, moment.date()) if files else {}
     has_errors = False
     for parsed in files:
         found: list[Problem] = problems[parsed.name]
         unreadable |= parsed.unreadable
         has_errors |= any(p.severity == "error" for p in found)
+        content = report(parsed, found, now, dry_run=True, body=body or body_of(parsed, registered))
         if found:
-            print(text_report(report(parsed, found, now.isoformat(timespec="seconds")), found))
-        else:
-            print(
-                f"{parsed.name}: valid, {len(parsed.rows)} row(s) ready to send.\n"
-                f"{parsed.name}: dilys, {len(parsed.rows)} rhes yn barod i'w hanfon.\n"
-            )
+            blocks.append(text_report(content, found))
+            continue
+        lines = []
+        for language in LANGUAGES:
+            rows = count("rows", len(parsed.rows), language)
+            lines += [
+                text("cli.valid", language, file=parsed.name, rows=rows),
+                content[f"next_{language}"],
+            ]
+        blocks.append("\n".join(lines) + "\n")
+    emit(blocks)
     return UNREADABLE if unreadable else INVALID if has_errors else VALID
 
 
@@ -65,7 +132,8 @@ def template_command(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "submission_template.csv").write_bytes(template_csv())
     (folder / "submission_template.xlsx").write_bytes(template_xlsx(load_reference()))
-    print(f"Wrote {folder / 'submission_template.csv'} and {folder / 'submission_template.xlsx'}")
+    csv_path, xlsx_path = folder / "submission_template.csv", folder / "submission_template.xlsx"
+    emit([both_languages("cli.template_written", csv=csv_path, xlsx=xlsx_path)])
     return VALID
 
 
@@ -106,11 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, help=f"the data root (default: ${DATA_ROOT_ENV}, else ./data)"
     )
     arguments = parser.parse_args(argv)
-    if arguments.command == "validate":
-        return validate_command(arguments.files, arguments.body)
-    if arguments.command == "rebuild":
-        return rebuild_command(arguments.data)
-    return template_command(arguments.out)
+    try:
+        if arguments.command == "validate":
+            return validate_command(arguments.files, arguments.body)
+        if arguments.command == "rebuild":
+            return rebuild_command(arguments.data)
+        return template_command(arguments.out)
+    except BrokenPipeError:  # a print outside `emit`, e.g. rebuild's progress lines
+        stdout_closed()
+        return INVALID
 
 
 if __name__ == "__main__":

@@ -1,8 +1,20 @@
-"""The submission data contract (v1): one row per body x month x service. See SPEC.md."""
+"""The submission data contract (v1): one row per body x month x service. See SPEC.md.
+
+Each column's description, in English and Welsh, is in the string catalogue
+(`dagster_project/catalogue/contract.yaml`, keyed by column name); the template reads it from here.
+Returns are due by day `return_due_day` of the month after the month they report: one setting,
+the dbt var of that name, read here for the reports and by dbt for the returns table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import yaml
+
+from dagster_project.catalogue import text
+from dagster_project.settings import DBT_PROJECT_DIR
 
 
 @dataclass(frozen=True)
@@ -10,95 +22,34 @@ class Column:
     name: str
     kind: str  # "text", "period", "count" (whole number >= 0) or "flag" (yes/no)
     required: bool
-    description: str
-    description_cy: str
+
+    def describe(self, language: str) -> str:
+        return text(f"contract.{self.name}", language)
+
+    @property
+    def description(self) -> str:
+        return self.describe("en")
+
+    @property
+    def description_cy(self) -> str:
+        return self.describe("cy")
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column(
-        "body_code",
-        "text",
-        True,
-        "Code of the reporting body, as in the register",
-        "Cod y corff sy'n adrodd, fel yn y gofrestr",
-    ),
-    Column(
-        "period", "period", True, "Month reported, YYYY-MM", "Y mis yr adroddir amdano, BBBB-MM"
-    ),
-    Column(
-        "service_code",
-        "text",
-        True,
-        "Service, as in the catalogue for the body's sector",
-        "Y gwasanaeth, fel yng nghatalog sector y corff",
-    ),
-    Column(
-        "transactions_total",
-        "count",
-        True,
-        "Completed transactions, every channel",
-        "Trafodion a gwblhawyd, pob sianel",
-    ),
-    Column(
-        "transactions_online",
-        "count",
-        True,
-        "Completed end to end online, self-service",
-        "Wedi'u cwblhau'n gyfan gwbl ar-lein, hunanwasanaeth",
-    ),
-    Column(
-        "transactions_phone", "count", False, "Completed by phone", "Wedi'u cwblhau dros y ffôn"
-    ),
-    Column(
-        "transactions_face_to_face",
-        "count",
-        False,
-        "Completed face to face",
-        "Wedi'u cwblhau wyneb yn wyneb",
-    ),
-    Column("transactions_paper", "count", False, "Completed on paper", "Wedi'u cwblhau ar bapur"),
-    Column(
-        "transactions_other",
-        "count",
-        False,
-        "Completed by any other channel",
-        "Wedi'u cwblhau drwy unrhyw sianel arall",
-    ),
-    Column(
-        "available_online",
-        "flag",
-        True,
-        "yes if the service can be completed online",
-        "yes os gellir cwblhau'r gwasanaeth ar-lein",
-    ),
-    Column(
-        "digital_by_default",
-        "flag",
-        True,
-        "yes if online is the default route",
-        "yes os mai ar-lein yw'r llwybr diofyn",
-    ),
-    Column(
-        "letters_posted",
-        "count",
-        True,
-        "Paper letters or notices posted",
-        "Llythyrau neu hysbysiadau papur a bostiwyd",
-    ),
-    Column(
-        "digital_notifications",
-        "count",
-        True,
-        "SMS, email or app messages sent",
-        "Negeseuon SMS, e-bost neu ap a anfonwyd",
-    ),
-    Column(
-        "notes",
-        "text",
-        False,
-        "Free text; never treated as markup or formula",
-        "Testun rhydd; nid yw byth yn cael ei drin fel marcio na fformiwla",
-    ),
+    Column("body_code", "text", True),
+    Column("period", "period", True),
+    Column("service_code", "text", True),
+    Column("transactions_total", "count", True),
+    Column("transactions_online", "count", True),
+    Column("transactions_phone", "count", False),
+    Column("transactions_face_to_face", "count", False),
+    Column("transactions_paper", "count", False),
+    Column("transactions_other", "count", False),
+    Column("available_online", "flag", True),
+    Column("digital_by_default", "flag", True),
+    Column("letters_posted", "count", True),
+    Column("digital_notifications", "count", True),
+    Column("notes", "text", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
@@ -113,3 +64,18 @@ CHANNEL_COLUMNS: tuple[str, ...] = (
 )
 # Cells meaning "not given" in optional columns; public bodies write these for blanks.
 NOT_GIVEN = frozenset({"", "n/a", "na"})
+
+
+@cache
+def return_due_day() -> int:
+    """The day of the following month by which a month's return is due: dbt's var
+    `return_due_day` (dbt/dbt_project.yml), so the reports and the returns table agree."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["return_due_day"])
+
+
+def return_due_date(period: str) -> date:
+    """When the return for `period` (YYYY-MM) is due: day return_due_day of the next month."""
+    year, month = int(period[:4]), int(period[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return date(year, month, return_due_day())

@@ -14,6 +14,7 @@ the report says how many more there are (`more_errors`, `more_warnings`).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections import Counter
@@ -46,6 +47,12 @@ from dagster_project.reference import Reference
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".txt")
 THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 FLAG_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
+# A service code is shown in reports as written, cut to this length (a cell may hold 2,000).
+SHOWN_CHARS = 60
+# An unknown service code: its nearest valid codes are listed (up to NEAREST_SHOWN), and every
+# code the body may use when there are at most FEW_SERVICES of them.
+NEAREST_SHOWN = 3
+FEW_SERVICES = 8
 TOTALS = re.compile(r"(grand\s+)?totals?:?|cyfanswm(\s+cyffredinol)?:?", re.I)
 
 
@@ -71,13 +78,23 @@ class ParsedFile:
     def unreadable(self) -> bool:
         return any(RULES[p.rule].unreadable for p in self.problems)
 
-    def add_problem(self, row: int, column: str, value: str, rule: str, detail: str = "") -> None:
+    def add_problem(
+        self,
+        row: int,
+        column: str,
+        value: str,
+        rule: str,
+        detail: str = "",
+        service_code: str = "",
+    ) -> None:
         """Keep the problem, or only count it once its rule has MAX_PROBLEMS_LISTED already."""
         if self._listed[rule] >= MAX_PROBLEMS_LISTED:
             self.problems_not_listed[rule] += 1
         else:
             self._listed[rule] += 1
-            self.problems.append(Problem(self.name, row, column, value, rule, detail))
+            self.problems.append(
+                Problem(self.name, row, column, value, rule, detail, service_code[:SHOWN_CHARS])
+            )
 
 
 def content_hash(data: bytes) -> str:
@@ -155,7 +172,12 @@ def parse_submission(name: str, data: bytes, sender: str | None = None) -> Parse
         body.pop()
     for number, cells in body:
         if any(str(c).strip() for c in cells[len(header) :]):
-            problem(number, "", f"{len(cells)} cells", "row_length", str(len(header)))
+            service = (
+                str(cells[header.index("service_code")]).strip()
+                if "service_code" in header
+                else ""
+            )
+            problem(number, "", f"{len(cells)} cells", "row_length", str(len(header)), service)
             continue
         # Programs drop empty trailing cells: a short row's missing cells are empty ones.
         cells = [*cells, *[""] * (len(header) - len(cells))]
@@ -189,13 +211,16 @@ def parse_records(name: str, data: bytes, records: object, sender: str | None = 
         if not isinstance(record, dict):
             parsed.add_problem(number, "", type(record).__name__, "row_length", "an object with")
             continue
-        for column in sorted(set(record) - set(COLUMN_NAMES)):
-            name_given = column[:60]  # a key can be as long as the payload
-            parsed.add_problem(number, name_given, name_given, "unknown_column")
         cells = {c: cell_text(record.get(c)) for c in COLUMN_NAMES}
+        service = cells["service_code"].strip()
+        for column in sorted(set(record) - set(COLUMN_NAMES)):
+            name_given = column[:SHOWN_CHARS]  # a key can be as long as the payload
+            parsed.add_problem(number, name_given, name_given, "unknown_column", "", service)
         for column, cell in cells.items():
             if len(cell) > MAX_CELL_CHARS:
-                parsed.add_problem(number, column, f"{len(cell):,} characters", "cell_too_long")
+                parsed.add_problem(
+                    number, column, f"{len(cell):,} characters", "cell_too_long", "", service
+                )
         row = normalise_cells(cells)
         row["_row"] = str(number)
         parsed.rows.append(row)
@@ -228,54 +253,61 @@ DIGITS = "regexp_full_match({0}, '[0-9]+')"
 
 def _set_rules_sql() -> str:
     """Rules across rows, files and reference data, as one query; every branch yields
-    (file_id, row_number, column, value, rule, detail). Cell rules are the GX suite's job."""
+    (file_id, row_number, column, value, rule, detail, service_code, body_code), the last two
+    the row's own. Cell rules are the GX suite's job."""
     channels_all = " and ".join(DIGITS.format(c) for c in CHANNEL_COLUMNS)
     channels_any = " or ".join(DIGITS.format(c) for c in CHANNEL_COLUMNS)
     channel_sum = " + ".join(f"coalesce(try_cast({c} as hugeint), 0)" for c in CHANNEL_COLUMNS)
     counts_ok = f"{DIGITS.format('transactions_online')} and {DIGITS.format('transactions_total')}"
     too_large = "\n    union all".join(
         f"""
-        select file_id, row_number, '{c}', {c}, 'too_large', ''
+        select file_id, row_number, '{c}', {c}, 'too_large', '', service_code, body_code
         from incoming where {DIGITS.format(c)} and length(ltrim({c}, '0')) > 15"""
         for c in COUNT_COLUMNS
     )
     return f"""
-        select file_id, row_number, 'period', period, 'period_future', $current_period
+        select file_id, row_number, 'period', period, 'period_future', $current_period,
+               service_code, body_code
         from incoming
         where regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])') and period > $current_period
     union all
-        select i.file_id, i.row_number, 'period', i.period, 'before_onboarding', b.onboarded
+        select i.file_id, i.row_number, 'period', i.period, 'before_onboarding', b.onboarded,
+               i.service_code, i.body_code
         from incoming i join bodies b using (body_code)
         where regexp_full_match(i.period, '[0-9]{{4}}-(0[1-9]|1[0-2])') and i.period < b.onboarded
     union all
-        select file_id, row_number, 'body_code', body_code, 'known_body', ''
+        select file_id, row_number, 'body_code', body_code, 'known_body', '',
+               service_code, body_code
         from incoming where body_code <> '' and body_code not in (select body_code from bodies)
     union all
-        select file_id, row_number, 'body_code', body_code, 'wrong_body', sender
+        select file_id, row_number, 'body_code', body_code, 'wrong_body', sender,
+               service_code, body_code
         from incoming
         where sender is not null and body_code <> '' and body_code <> sender
           and body_code in (select body_code from bodies)
     union all
-        select i.file_id, i.row_number, 'body_code', i.body_code, 'one_body_per_file', f.body_code
+        select i.file_id, i.row_number, 'body_code', i.body_code, 'one_body_per_file', f.body_code,
+               i.service_code, i.body_code
         from incoming i join (
             select file_id, arg_min(body_code, row_number) as body_code
             from incoming group by file_id
         ) f using (file_id)
         where i.sender is null and i.body_code <> f.body_code
     union all
-        select i.file_id, i.row_number, 'service_code', i.service_code, 'known_service', b.sector
+        select i.file_id, i.row_number, 'service_code', i.service_code, 'known_service', b.sector,
+               i.service_code, i.body_code
         from incoming i join bodies b using (body_code)
         left join services s on s.service_code = i.service_code and s.sector = b.sector
         where i.service_code <> '' and s.service_code is null
     union all
         select file_id, row_number, 'transactions_online', transactions_online,
-               'online_not_above_total', transactions_total
+               'online_not_above_total', transactions_total, service_code, body_code
         from incoming
         where {counts_ok} and transactions_online::hugeint > transactions_total::hugeint
     union all
         select file_id, row_number, 'transactions_total', transactions_total,
                case when {channels_all} then 'channels_add_up' else 'channels_exceed_total' end,
-               (transactions_online::hugeint + {channel_sum})::varchar
+               (transactions_online::hugeint + {channel_sum})::varchar, service_code, body_code
         from incoming
         where {counts_ok} and ({channels_any})
           and transactions_online::hugeint <= transactions_total::hugeint
@@ -285,7 +317,7 @@ def _set_rules_sql() -> str:
               end
     union all
         select file_id, row_number, 'service_code', service_code, 'duplicate_row',
-               first_row::varchar
+               first_row::varchar, service_code, body_code
         from (
             select *, min(row_number) over (partition by file_id, body_code, period, service_code)
                    as first_row
@@ -293,7 +325,8 @@ def _set_rules_sql() -> str:
         ) where row_number > first_row
     union all
         select i.file_id, i.row_number, 'transactions_total', i.transactions_total,
-               'volume_outlier', round(h.median_total)::bigint::varchar
+               'volume_outlier', round(h.median_total)::bigint::varchar,
+               i.service_code, i.body_code
         from incoming i join history h using (body_code, service_code)
         where {DIGITS.format("i.transactions_total")} and h.median_total >= 50
           and (i.transactions_total::double > 10 * h.median_total
@@ -319,6 +352,7 @@ def _cell_rule_problems(
     outcome = run_suite("submission_rows", frame)
     file_ids = frame["file_id"].to_numpy()
     row_numbers = frame["row_number"].to_numpy()
+    services = frame["service_code"].to_numpy()
     problems = []
     for result in outcome.outcomes:
         rule = result.meta["rule"]
@@ -330,7 +364,7 @@ def _cell_rule_problems(
                 not_listed[file_id, rule] += 1
                 continue
             listed[file_id] += 1
-            value = values[position]
+            value, service = values[position], services[position]
             problems.append(
                 Problem(
                     files[file_id].name,
@@ -338,6 +372,7 @@ def _cell_rule_problems(
                     result.column,
                     "" if pd.isna(value) else str(value),
                     rule,
+                    service_code="" if pd.isna(service) else str(service)[:SHOWN_CHARS],
                 )
             )
     return problems, not_listed
@@ -388,7 +423,9 @@ def check_rows(
         found = con.execute(
             f"""
             select *, count(*) over (partition by file_id, rule) as found_of_rule
-            from ({_set_rules_sql()}) as found(file_id, row_no, column_name, value, rule, detail)
+            from ({_set_rules_sql()}) as found(
+                file_id, row_no, column_name, value, rule, detail, service_code, body_code
+            )
             qualify row_number() over (
                 partition by file_id, rule order by row_no, column_name, value
             ) <= $listed
@@ -399,13 +436,48 @@ def check_rows(
         con.close()
     listed: Counter[tuple[int, str]] = Counter()
     of_rule: dict[tuple[int, str], int] = {}
-    for f, row, column, value, rule, detail, found_of_rule in found:
-        problems.append(Problem(files[f].name, row, column, value or "", rule, detail or ""))
+    for f, row, column, value, rule, detail, service, body, found_of_rule in found:
+        nearest, valid = (
+            service_suggestions(value or "", body, reference)
+            if rule == "known_service"
+            else ((), ())
+        )
+        problems.append(
+            Problem(
+                files[f].name,
+                row,
+                column,
+                value or "",
+                rule,
+                detail or "",
+                (service or "")[:SHOWN_CHARS],
+                nearest,
+                valid,
+            )
+        )
         listed[f, rule] += 1
         of_rule[f, rule] = found_of_rule
     for key, count in of_rule.items():
         not_listed[key] += count - listed[key]
     return problems, not_listed
+
+
+def service_suggestions(
+    found: str, body_code: str, reference: Reference
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """For an unknown service code: the nearest valid codes by edit distance (difflib), first
+    among the services the body is expected to report, then its sector's catalogue; and every
+    code the body may use when they are at most FEW_SERVICES or none is near."""
+    sector = next((b["sector"] for b in reference.bodies if b["body_code"] == body_code), None)
+    of_sector = sorted(s["service_code"] for s in reference.services if s["sector"] == sector)
+    expected = [code for code in reference.services_of(body_code) if code in of_sector]
+    expected = expected or of_sector
+    nearest = difflib.get_close_matches(found, expected, n=NEAREST_SHOWN, cutoff=0.6)
+    if not nearest:
+        others = [code for code in of_sector if code not in expected]
+        nearest = difflib.get_close_matches(found, others, n=NEAREST_SHOWN, cutoff=0.6)
+    valid = expected if len(expected) <= FEW_SERVICES or not nearest else []
+    return tuple(nearest), tuple(code for code in valid if code not in nearest)
 
 
 def _listed(name: str, found: list[Problem], not_listed: Counter[str]) -> list[Problem]:

@@ -484,7 +484,7 @@ def test_malformed_json_is_one_malformed_json_problem(server, pull):
     assert parsed.problems == [
         Problem(parsed.name, 0, "", "Expecting value at line 1 column 44", "malformed_json")
     ]
-    assert parsed.problems[0].expected_en == PAYLOAD_EXPECTED
+    assert parsed.problems[0].expected("en") == PAYLOAD_EXPECTED
 
 
 def _ok(data: bytes, body: str = CARDIFF) -> PullResult:
@@ -503,7 +503,7 @@ def _ok(data: bytes, body: str = CARDIFF) -> PullResult:
 )
 def test_a_payload_that_is_not_the_agreed_object_is_malformed_json(data, found):
     parsed = payload_submission(_ok(data))
-    assert [(p.row, p.column, p.value, p.rule, p.expected_en) for p in parsed.problems] == [
+    assert [(p.row, p.column, p.value, p.rule, p.expected("en")) for p in parsed.problems] == [
         (0, "", found, "malformed_json", PAYLOAD_EXPECTED)
     ]
     assert parsed.rows == []
@@ -516,7 +516,7 @@ def test_a_payload_too_large_to_validate_is_file_too_large():
         f"{MAX_FILE_BYTES + 1:,} bytes",
         "file_too_large",
     )
-    assert problem.expected_en == f"a file of at most {MAX_FILE_BYTES:,} bytes"
+    assert problem.expected("en") == f"a file of at most {MAX_FILE_BYTES:,} bytes"
 
 
 def test_a_payload_about_another_body_is_wrong_body(server, pull):
@@ -526,7 +526,8 @@ def test_a_payload_about_another_body_is_wrong_body(server, pull):
     assert parsed.problems == [
         Problem(parsed.name, 0, "body_code", "W06000011", "wrong_body", "W06000015")
     ]
-    assert parsed.problems[0].expected_en == "figures about W06000015 only, the body that sent them"
+    expected = parsed.problems[0].expected("en")
+    assert expected == "figures about W06000015 only, the body that sent them"
 
 
 def test_a_row_about_another_body_in_a_bodys_own_payload_is_caught_by_the_shared_rules(reference):

@@ -135,6 +135,7 @@ def test_rejected_file_gets_bilingual_json_html_and_text_reports(data_paths, ref
         {
             "row": 2,
             "column": "transactions_online",
+            "service_code": TAX,
             "value": "50",
             "rule": "online_not_above_total",
             "severity": "error",

@@ -83,8 +83,8 @@ def test_a_quote_left_open_before_a_long_tail_stops_at_the_csv_cell_limit():
 
 def test_unclosed_quote_is_explained_in_english_and_welsh():
     rule = RULES["unclosed_quote"]
-    assert rule.expected_en.startswith("every quoted cell closed on its own line")
-    assert rule.expected_cy.startswith("pob cell â dyfynodau wedi'i chau ar ei llinell ei hun")
+    assert rule.expected("en").startswith("every quoted cell closed on its own line")
+    assert rule.expected("cy").startswith("pob cell â dyfynodau wedi'i chau ar ei llinell ei hun")
     assert rule.unreadable and rule.severity == "error"
 
 
@@ -151,12 +151,12 @@ def test_a_password_protected_workbook_has_its_own_rule():
     )
     [problem] = parse_submission("f.xlsx", data).problems
     assert where(problem) == (0, "", "a workbook protected by a password", "password_protected")
-    assert (problem.expected_en, problem.expected_cy) == (
+    assert (problem.expected("en"), problem.expected("cy")) == (
         "a workbook without a password",
         "llyfr gwaith heb gyfrinair",
     )
-    assert problem.fix_en.startswith("Remove the password: File > Info > Protect Workbook")
-    assert problem.fix_cy.startswith("Tynnwch y cyfrinair")
+    assert problem.fix("en").startswith("Remove the password: File > Info > Protect Workbook")
+    assert problem.fix("cy").startswith("Tynnwch y cyfrinair")
     old_xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "Workbook".encode("utf-16-le")
     [problem] = parse_submission("f.xlsx", old_xls).problems
     assert where(problem) == (0, "", "an old-style .xls workbook", "not_a_spreadsheet")
@@ -176,7 +176,7 @@ def test_a_file_of_300000_junk_rows_is_rejected_at_the_row_limit():
     assert the_problem(data) == (MAX_ROWS + 1, "", f"more than {MAX_ROWS:,} rows", "too_many_rows")
     problems = validate_files([parse_submission("f.csv", data)], _reference(), TODAY)["f.csv"]
     assert [p.rule for p in problems] == ["too_many_rows"]
-    assert problems[0].expected_en == (
+    assert problems[0].expected("en") == (
         "at most 10,000 rows in one file: a monthly return has one row per service"
     )
 
@@ -258,7 +258,7 @@ def test_a_workbook_that_unpacks_past_the_limit_is_not_opened():
     unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
     assert unpacked > MAX_UNPACKED_BYTES
     assert (problem.rule, problem.value) == ("workbook_too_large", f"{unpacked:,} bytes in all")
-    assert problem.expected_en == (
+    assert problem.expected("en") == (
         "a workbook that unpacks to at most 67,108,864 bytes, no part of it but the sheet "
         "to more than 4,194,304, and at most 4,000,000 characters of text in its cells"
     )
@@ -331,8 +331,8 @@ def test_every_limit_rule_names_its_limit_in_english_and_welsh():
         ("more_warnings", f"{MAX_PROBLEMS_LISTED}"),
     ):
         rule = RULES[code]
-        assert limit in rule.expected_en and limit in rule.expected_cy, code
-        assert rule.fix_en and rule.fix_cy, code
+        assert limit in rule.expected("en") and limit in rule.expected("cy"), code
+        assert rule.fix("en") and rule.fix("cy"), code
 
 
 def _reference():

@@ -32,7 +32,7 @@ def _reference():
 def only(problems: list[Problem]) -> tuple:
     assert len(problems) == 1, problems
     p = problems[0]
-    return (p.row, p.column, p.value, p.rule, p.expected_en)
+    return (p.row, p.column, p.value, p.rule, p.expected("en"))
 
 
 def test_a_valid_file_has_no_problems():
@@ -129,13 +129,50 @@ def test_one_body_per_file():
 
 
 def test_service_must_be_in_the_catalogue_of_the_body_sector():
-    assert only(problems_of(submission({**GOOD, "service_code": "hb_repeat_prescription"}))) == (
+    [problem] = problems_of(submission({**GOOD, "service_code": "hb_repeat_prescription"}))
+    assert (problem.row, problem.column, problem.value, problem.rule) == (
         2,
         "service_code",
         "hb_repeat_prescription",
         "known_service",
-        "a service code from the catalogue for the local_authority sector",
     )
+    # Nothing in Cardiff's 13 council services looks like it: all 13 are listed, by code.
+    assert problem.nearest == ()
+    assert problem.valid == tuple(COUNCIL_SERVICES) and len(COUNCIL_SERVICES) == 13
+    assert problem.expected("en") == (
+        "a service code from the catalogue for the local_authority sector. The valid codes: "
+        + ", ".join(f"'{code}'" for code in COUNCIL_SERVICES)
+        + "."
+    )
+    assert problem.expected("cy").endswith(
+        "sector local_authority. Y codau dilys: " + ", ".join(f"'{c}'" for c in COUNCIL_SERVICES)
+        + "."
+    )
+
+
+def test_a_misspelt_service_code_gets_the_nearest_valid_codes():
+    # One letter dropped from la_parking_permit: it is the nearest of Cardiff's services; the
+    # 13 are too many to list when some are near.
+    [problem] = problems_of(submission({**GOOD, "service_code": "la_parkng_permit"}))
+    assert problem.rule == "known_service" and problem.nearest[0] == PARKING
+    assert problem.valid == ()
+    assert f"Did you mean '{PARKING}'" in problem.expected("en")
+    welsh = problem.expected("cy")
+    assert f"Ai '{PARKING}'" in welsh and "oedd gennych chi?" in welsh
+
+
+def test_a_few_services_are_all_listed_nearest_first():
+    # A fire and rescue authority reports 4 services (body_services.csv): few enough to list.
+    reference = _reference()
+    fire = next(b["body_code"] for b in reference.bodies if b["sector"] == "fire_rescue")
+    services = reference.services_of(fire)
+    assert len(services) == 4
+    near = services[0][:-1]  # the first code with its last letter dropped
+    data = submission({**GOOD, "body_code": fire, "service_code": near})
+    [problem] = [p for p in problems_of(data) if p.rule == "known_service"]
+    assert problem.nearest[0] == services[0]
+    assert set(problem.nearest + problem.valid) == set(services)
+    assert len(problem.nearest + problem.valid) == 4
 
 
 def test_online_cannot_exceed_total():
@@ -316,7 +353,7 @@ def test_row_about_another_body_than_the_sender():
     data = submission({**GOOD, "body_code": "W06000011"})
     parsed = parse_submission("f.csv", data, sender=CARDIFF)
     [problem] = validate_files([parsed], _reference(), TODAY)["f.csv"]
-    assert (problem.row, problem.rule, problem.expected_en) == (
+    assert (problem.row, problem.rule, problem.expected("en")) == (
         2,
         "wrong_body",
         f"figures about {CARDIFF} only, the body that sent them",
@@ -325,8 +362,8 @@ def test_row_about_another_body_than_the_sender():
 
 def test_every_problem_is_explained_in_welsh_too():
     [problem] = problems_of(submission({**GOOD, "transactions_online": 1001}))
-    assert problem.expected_cy == "dim mwy na transactions_total (1000)"
-    assert problem.fix_cy.startswith("Mae trafodion ar-lein yn rhan o'r cyfanswm")
+    assert problem.expected("cy") == "dim mwy na transactions_total (1000)"
+    assert problem.fix("cy").startswith("Mae trafodion ar-lein yn rhan o'r cyfanswm")
     assert "rhes 2, colofn 'transactions_online'" in problem.describe("cy")
 
 
@@ -375,17 +412,18 @@ def test_problems_listed_per_file_are_capped_and_the_rest_counted():
         "400",
         "whole_number, yes_no",
     )
-    assert summary.expected_en == (
+    assert summary.expected("en") == (
         "at most 200 problems listed per file, and 400 more errors of these rules: "
         "whole_number, yes_no"
     )
-    assert summary.expected_cy == (
+    assert summary.expected("cy") == (
         "200 problem ar y mwyaf wedi'u rhestru ym mhob ffeil, a 400 gwall arall o'r rheolau "
         "hyn: whole_number, yes_no"
     )
     content = report(parse_submission("f.csv", data), found, "2026-03-15T06:00:00")
     assert (content["errors"], content["warnings"]) == (600, 0)
-    assert content["summary_en"].startswith("600 error(s) and 0 warning(s) found.")
+    assert content["summary_en"].startswith("600 errors and 0 warnings found.")
+    assert content["summary_cy"].startswith("Canfuwyd problemau (gwallau: 600, rhybuddion: 0).")
 
 
 def test_an_error_after_hundreds_of_warnings_is_listed_and_rejects_the_file():
