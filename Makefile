@@ -5,21 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DBT_DIR := dbt
-# dagster-dbt looks for `dbt` on PATH when it re-parses the project under `dagster dev`.
-export PATH := $(CURDIR)/$(BIN):$(PATH)
 # One Dagster instance under the data root, so runs, check results and sensor cursors are kept,
 # and what `make run` did shows in `make dev` (dagster_project/instance/dagster.yaml).
 # (Tests use Dagster's ephemeral instances, so `make test` leaves it alone.)
 DATA_ROOT := $(abspath $(or $(DIGITAL_PROGRESS_DATA),data))
 instance run dev: export DAGSTER_HOME := $(DATA_ROOT)/.dagster
 
-.PHONY: help setup check-settings check-warehouse instance run test dev lint manifest docs demo clean
+.PHONY: help setup check-settings check-warehouse instance run test dev lint manifest docs demo bench clean
 
 help:
 	@echo "make run   - set up, then run the whole pipeline on ./data (demo submissions if landing/ is empty)"
 	@echo "make test  - set up, then run every test"
 	@echo "make dev   - the Dagster UI on http://127.0.0.1:3000"
 	@echo "make docs  - dbt docs, with descriptions from the indicator dictionary"
+	@echo "make bench - speed and memory at named scales (BENCH_SCALES=\"wales 2k-bodies uk\")"
 	@echo "make lint  - ruff"
 
 setup: $(STAMP)
@@ -33,8 +32,8 @@ $(STAMP): requirements.lock pyproject.toml
 # dagster-dbt loads the dbt manifest when the code location starts: parse first, after writing
 # the indicator docs blocks from the dictionary (so a changed dictionary needs no other edit).
 manifest: $(STAMP)
-	$(BIN)/python -m exports.methodology --dbt-docs
-	cd $(DBT_DIR) && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	@$(BIN)/python -m exports.methodology --dbt-docs
+	@cd $(DBT_DIR) && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 # dbt docs (descriptions from the indicator dictionary) for the warehouse under the data root.
 docs: manifest
@@ -42,8 +41,10 @@ docs: manifest
 		--vars "{\"warehouse\": \"$$(cd .. && $(BIN)/python -c 'from dagster_project.settings import DataPaths, default_data_root; print(DataPaths(default_data_root()).warehouse)')\"}"
 	@echo "dbt docs: $(DBT_DIR)/target/index.html (serve with: cd $(DBT_DIR) && ../$(BIN)/dbt docs serve --profiles-dir .)"
 
+# Demo returns with receipt times spread as real ones are; those received by the last demo
+# month's due date are collected at those times (dagster_project/collect/demo_data.py).
 demo: $(STAMP)
-	$(BIN)/digital-progress-demo --if-empty
+	@$(BIN)/digital-progress-demo --if-empty
 
 # A bad DIGITAL_PROGRESS_PERIOD or DIGITAL_PROGRESS_AS_OF stops `make run` here, with the value
 # found and what was expected, before dbt parses, demo data is written or the job moves a file.
@@ -55,16 +56,15 @@ check-settings: $(STAMP)
 check-warehouse: $(STAMP)
 	@$(BIN)/python -m dagster_project.warehouse --check
 
-# The summary reads the warehouse: it waits for a run started meanwhile rather than meet its lock.
 # The instance's settings are written once; an operator's own dagster.yaml is never replaced.
 instance:
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster_project/instance/dagster.yaml $(DAGSTER_HOME)/
 
+# A line per stage, then what this run did and where the outputs are; the full log (Dagster's
+# events, dbt's output) goes to <data root>/logs/ (dagster_project/console.py).
 run: check-settings check-warehouse manifest demo instance
-	GX_ANALYTICS_ENABLED=false $(BIN)/dagster job execute -m dagster_project.definitions \
-		-j digital_progress --tags "{\"dagster/partition\": \"$$($(BIN)/python -m dagster_project.settings --partition)\"}"
-	@$(BIN)/python -m dagster_project.warehouse -- $(BIN)/python -m dagster_project.settings --summary
+	@GX_ANALYTICS_ENABLED=false $(BIN)/python -m dagster_project.console
 
 test: manifest
 	$(BIN)/ruff check .
@@ -72,6 +72,14 @@ test: manifest
 
 dev: manifest instance
 	GX_ANALYTICS_ENABLED=false $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+# Speed and memory at named scales (wales, 2k-bodies, uk), each beside hand-written DuckDB and
+# pandas references on the same files: tests/bench/run.py. JSON and a chart per scale in
+# tests/bench/results/, the table on stdout. Not part of `make test`: timings are not tests.
+BENCH_SCALES ?= wales 2k-bodies
+bench: $(STAMP)
+	GX_ANALYTICS_ENABLED=false $(BIN)/python -m tests.bench.run \
+		$(foreach scale,$(BENCH_SCALES),--scale $(scale)) --out tests/bench/results
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliResource, DbtProject, DbtProjectPreparer
 from pydantic import PrivateAttr
 
 from dagster_project.settings import (
@@ -26,9 +26,30 @@ from dagster_project.warehouse import (
     say,
 )
 
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv's), so PATH need not include the venv."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+class VenvDbtPreparer(DbtProjectPreparer):
+    """Re-parses the dbt project when `dagster dev` loads the code location, with the venv's dbt:
+    dagster-dbt's own preparer looks for `dbt` on PATH, which `.venv/bin/dagster dev` started by
+    hand does not have, and the code location would load as failed."""
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        if self.using_dagster_dev():
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        resource = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+        resource.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is re-parsed on load; `make run` and `make test` parse first.
-dbt_project.prepare_if_dev()
+VenvDbtPreparer().prepare_if_dev(dbt_project)
 
 
 class PlatformSettings(dg.ConfigurableResource):
@@ -101,12 +122,6 @@ class PlatformSettings(dg.ConfigurableResource):
             "publication_period": self.effective_publication_period,
             "as_of": self.effective_as_of,
         }
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (the venv's), so PATH need not include the venv."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
 
 
 def build_resources(settings: PlatformSettings | None = None) -> dict[str, object]:

@@ -20,6 +20,20 @@ REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
 DATA_ROOT_ENV = "DIGITAL_PROGRESS_DATA"
 PUBLICATION_PERIOD_ENV = "DIGITAL_PROGRESS_PERIOD"
 AS_OF_ENV = "DIGITAL_PROGRESS_AS_OF"
+# Who answers for every asset, shown in the Dagster UI (a dbt model's meta owners override it).
+ASSET_OWNER = "team:data-engineering"
+
+
+def dbt_var(name: str) -> object:
+    """A var of the dbt project (dbt/dbt_project.yml), so Python and dbt read one value."""
+    import yaml
+
+    with open(DBT_PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as file:
+        return yaml.safe_load(file)["vars"][name]
+
+
+# Returns for a month are due by this day of the following month.
+RETURN_DUE_DAY = int(dbt_var("return_due_day"))
 
 
 def default_data_root() -> Path:
@@ -61,6 +75,11 @@ class DataPaths:
         return self.root / "warehouse.duckdb"
 
     @property
+    def logs(self) -> Path:
+        """The full log of each `make run` (Dagster's events, dbt's output), never published."""
+        return self.root / "logs"
+
+    @property
     def exports(self) -> Path:
         return self.root / "exports"
 
@@ -100,6 +119,12 @@ AS_OF_EXPECTED = (
 )
 
 
+SETTINGS_FIX = (
+    "Nothing has run. Correct the variable, or unset it for its default, and run again "
+    "(the settings table in README.md)."
+)
+
+
 def _is_month(value: str) -> bool:
     match = _MONTH.fullmatch(value)
     return bool(match) and 2000 <= int(match[1]) <= 2100 and 1 <= int(match[2]) <= 12
@@ -134,6 +159,7 @@ def _check_environment() -> int:
         check_settings(os.environ.get(PUBLICATION_PERIOD_ENV, ""), os.environ.get(AS_OF_ENV, ""))
     except SettingsError as error:
         print(error, file=sys.stderr)
+        print(SETTINGS_FIX, file=sys.stderr)
         return 2
     return 0
 
@@ -144,56 +170,8 @@ def reporting_month(today: date) -> str:
     return f"{year:04d}-{month:02d}-01"
 
 
-def _print_summary() -> None:
-    paths = DataPaths(default_data_root())
-    print("Outputs:")
-    print(f"  warehouse      {paths.warehouse}")
-    print(f"  league table   {paths.open_data / 'league_table.csv'}")
-    print(f"  extracts       {paths.extracts}/<body_code>/")
-    print(f"  evidence site  {paths.evidence}  (cd there; npm install; npm run build)")
-    quarantined = sorted(p.name for p in paths.quarantine.glob("*") if ".report." not in p.name)
-    print(f"  quarantine     {paths.quarantine}  ({len(quarantined)} rejected file(s))")
-    for name in quarantined:
-        print(f"                 - {name} (reports: {name}.report.html, .txt, .json)")
-    warned = sorted(paths.feedback.rglob("*.report.html"))
-    print(f"  feedback       {paths.feedback}  ({len(warned)} loaded file(s) with warnings)")
-    if paths.warehouse.exists():
-        _print_publication(paths.warehouse)
-
-
-def _print_publication(warehouse: Path) -> None:
-    """The month published, how many returns it had, and what the sensitivity analysis costs:
-    its view is computed afresh here and timed."""
-    import time
-
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        try:
-            period, received, expected = con.execute(
-                "select period, bodies_received, bodies_expected "
-                "from intermediate.int_publication_window"
-            ).fetchone()
-            started = time.perf_counter()
-            variants, bodies = con.execute(
-                "select count(distinct variant), count(distinct body_code) "
-                "from intermediate.int_score_variants"
-            ).fetchone()
-            seconds = time.perf_counter() - started
-        except duckdb.Error as error:  # the models have not been built yet
-            print(f"Publication: not built ({str(error).splitlines()[0]})")
-            return
-    print(f"Publication: {period}, returns from {received} of {expected} bodies expected")
-    print(
-        f"  sensitivity analysis: {variants} variants x {bodies} ranked bodies "
-        f"in {seconds:.2f} s"
-    )
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--summary", action="store_true", help="print where the outputs are")
-    parser.add_argument("--partition", action="store_true", help="print this month's partition")
     parser.add_argument(
         "--check",
         action="store_true",
@@ -202,7 +180,3 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     if arguments.check and (status := _check_environment()):
         sys.exit(status)
-    if arguments.summary:
-        _print_summary()
-    if arguments.partition:
-        print(reporting_month(date.today()))

@@ -8,6 +8,7 @@ from dagster_project.collect.api import Endpoint, payload_submission, pull_all, 
 from dagster_project.collect.load import Received, collect_submissions, record_collection_attempts
 from dagster_project.reference import load_reference
 from dagster_project.resources import PlatformSettings
+from dagster_project.settings import ASSET_OWNER
 
 # Reporting months. A run for a month pulls that month's returns from the bodies' endpoints;
 # files in landing/ never wait for a month: the first run that sees a file loads it.
@@ -52,6 +53,7 @@ def pull_endpoints(
 @dg.asset(
     group_name="collect",
     kinds={"duckdb", "csv", "xlsx"},
+    owners=[ASSET_OWNER],
     partitions_def=monthly_partitions,
     check_specs=[
         dg.AssetCheckSpec(
@@ -94,6 +96,7 @@ def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
             "endpoint_rows_refused": dg.MetadataValue.json(refused_endpoints),
             "rows_loaded": result.rows_loaded,
             "rejected_files": dg.MetadataValue.json(sorted(result.rejected)),
+            "warned_files": dg.MetadataValue.json(sorted(result.warned)),
         }
     )
     yield dg.AssetCheckResult(

@@ -5,6 +5,11 @@ pace of each body's own, services go online and then digital by default over tim
 as digital notifications rise, demand is seasonal, a few months are missing, one body never
 reports, one month is resubmitted with corrections, and a few files carry the mistakes real
 returns carry (so the quarantine has something to show). The same arguments give the same bytes.
+
+Each file also has a receipt time, spread as real returns arrive: most before the due day of
+the following month, some late (a few bodies habitually so). The demo collects the files that
+arrived by the last month's due date at the times they arrived, as the platform would have; the
+later ones wait in landing/ for the next run. Files' modification times are their receipt times.
 """
 
 from __future__ import annotations
@@ -13,20 +18,33 @@ import argparse
 import csv
 import io
 import math
+import os
 import random
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
 
 from dagster_project.collect.contract import COLUMN_NAMES
+from dagster_project.collect.load import collect_submissions, receive_landing_file
 from dagster_project.collect.read import TEMPLATE_SHEET
 from dagster_project.reference import Reference, load_reference
-from dagster_project.settings import DataPaths, default_data_root
+from dagster_project.settings import RETURN_DUE_DAY, DataPaths, default_data_root
+from dagster_project.warehouse import catch_up_receipts, writer_lock
 from exports.cells import workbook_bytes
 
 DEFAULT_END = "2026-09"
 DEFAULT_MONTHS = 24
 # One body that never reports, so the outputs show how a body with no data looks.
 SILENT_BODY = "W18000003"
+# The share of a body's returns that arrive late: most bodies are punctual, one in five is not.
+LATE_SHARES = (0.02, 0.05, 0.05, 0.10, 0.35)
+LATEST_LATE_DAYS = 40  # a late return arrives up to this many days after its due date
+# When the demo's collection looks at landing/ (days of the month, at 18:00), as a sensor
+# would: the due day is one of them, so a return collected on time was received on time.
+COLLECTION_DAYS = (8, RETURN_DUE_DAY, 22, 28)
+COLLECTION_TIME = time(18, 0)
 
 
 @dataclass(frozen=True)
@@ -218,12 +236,100 @@ def _send_some_the_way_real_bodies_do(files: dict[str, bytes], periods: list[str
         files[name] = out.getvalue().encode("cp1252")
 
 
-def write_demo_submissions(paths: DataPaths, reference: Reference, **options) -> int:
+def due_date(period: str) -> date:
+    """The day a month's return is due: day RETURN_DUE_DAY of the following month."""
+    year, month = int(period[:4]), int(period[5:7])
+    return date(year + month // 12, month % 12 + 1, RETURN_DUE_DAY)
+
+
+def file_period(name: str) -> str:
+    """The month a demo file is for, from its name `<body>/<body>_<YYYY-MM>[_v2].<ext>`."""
+    return re.search(r"_([0-9]{4}-[0-9]{2})(?:_v2)?\.[a-z]+$", name)[1]
+
+
+def receipt_times(names: list[str], seed: str = "wales") -> dict[str, datetime]:
+    """When each demo file arrived, between 08:00 and 18:00: on time, between the 1st of the
+    following month and its due date; or late, one to LATEST_LATE_DAYS days after it, as often
+    as the body's late share says. A resubmission arrives 2 to 10 days after its original.
+    The same names and seed give the same times."""
+    times: dict[str, datetime] = {}
+    for name in sorted(names, key=lambda n: n.endswith("_v2" + os.path.splitext(n)[1])):
+        rng = random.Random(f"{seed}:{name}:received")
+        stem, suffix = os.path.splitext(name)
+        if stem.endswith("_v2"):
+            original = next(n for n in times if os.path.splitext(n)[0] == stem[:-3])
+            day = times[original].date() + timedelta(days=rng.randint(2, 10))
+        else:
+            body = random.Random(f"{seed}:{name.split('/')[0]}:punctuality")
+            due = due_date(file_period(name))
+            if rng.random() < body.choice(LATE_SHARES):
+                day = due + timedelta(days=rng.randint(1, LATEST_LATE_DAYS))
+            else:
+                day = due.replace(day=1) + timedelta(days=rng.randrange(RETURN_DUE_DAY))
+        times[name] = datetime.combine(day, time(rng.randint(8, 17), rng.randrange(60)))
+    return dict(sorted(times.items()))
+
+
+def collection_moment(received: datetime) -> datetime:
+    """The first of the demo's collections at or after a file was received."""
+    day = received.date()
+    while True:
+        moment = datetime.combine(day, COLLECTION_TIME)
+        if day.day in COLLECTION_DAYS and moment >= received:
+            return moment
+        day += timedelta(days=1)
+
+
+def _nanoseconds(moment: datetime) -> int:
+    """A receipt time (UTC, as the platform records times) as a file's modification time."""
+    return int(moment.replace(tzinfo=UTC).timestamp()) * 1_000_000_000
+
+
+def receive_history(
+    paths: DataPaths,
+    reference: Reference,
+    files: Mapping[str, bytes],
+    times: Mapping[str, datetime],
+) -> list[str]:
+    """Collect `files` with the real collection, batch by batch, each at the demo's collection
+    moment after its receipt time, as the platform would have: so the warehouse records when
+    each arrived. Returns the names accepted (a real collection leaves them in landing/)."""
+    accepted: list[str] = []
+    order = sorted(files, key=lambda name: (times[name], name))
+    with writer_lock(paths.root):
+        for moment, batch in groupby(order, key=lambda name: collection_moment(times[name])):
+            items = []
+            for name in batch:
+                item = receive_landing_file(
+                    paths.landing / name, paths.landing, name.split("/")[0], files[name], name
+                )
+                item.landing_path = None  # not in landing/ yet: nothing to move or remove
+                item.landing_mtime_ns = _nanoseconds(times[name])
+                items.append(item)
+            accepted += collect_submissions(paths, reference, moment, items).accepted
+        catch_up_receipts(paths)  # the archive's receipts, as after a run
+    return accepted
+
+
+def write_demo_submissions(
+    paths: DataPaths, reference: Reference, *, received_by: datetime | None = None, **options
+) -> int:
+    """Write the demo files to landing/, each with its receipt time as its modification time.
+    With `received_by`, the files received by then are collected first, at their times (see
+    `receive_history`); those rejected are not left in landing/, as a real run removes them."""
     files = demo_submissions(reference, **options)
+    times = receipt_times(list(files), options.get("seed", "wales"))
+    rejected: set[str] = set()
+    if received_by is not None:
+        earlier = {name: data for name, data in files.items() if times[name] <= received_by}
+        rejected = set(earlier) - set(receive_history(paths, reference, earlier, times))
     for relative, data in files.items():
+        if relative in rejected:
+            continue
         target = paths.landing / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        os.utime(target, ns=(_nanoseconds(times[relative]),) * 2)
     return len(files)
 
 
@@ -236,13 +342,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--end", default=DEFAULT_END, help="last month, YYYY-MM")
     parser.add_argument("--months", type=int, default=DEFAULT_MONTHS)
+    parser.add_argument(
+        "--uncollected",
+        action="store_true",
+        help="only write the files to landing/, for the next run to collect them all (what "
+        "`make bench` measures); the warehouse then records them all as received at that run",
+    )
     args = parser.parse_args(argv)
     paths = DataPaths(default_data_root()).ensure()
     if args.if_empty and any(p.is_file() for p in paths.landing.rglob("*")):
         print(f"Landing zone {paths.landing} already holds files: no demo data generated.")
         return
-    count = write_demo_submissions(paths, load_reference(), end=args.end, months=args.months)
-    print(f"Wrote {count} demo submission files to {paths.landing}")
+    if args.uncollected:
+        count = write_demo_submissions(paths, load_reference(), end=args.end, months=args.months)
+        print(f"Wrote {count} demo submission files to {paths.landing}, none collected yet.")
+        return
+    received_by = datetime.combine(due_date(args.end), COLLECTION_TIME)
+    count = write_demo_submissions(
+        paths, load_reference(), received_by=received_by, end=args.end, months=args.months
+    )
+    print(
+        f"Wrote {count} demo submission files to {paths.landing}; those received by "
+        f"{received_by:%Y-%m-%d %H:%M} were collected at the times they arrived."
+    )
 
 
 if __name__ == "__main__":

@@ -503,8 +503,8 @@ def collect_submissions(
         )
         next_sequence = con.execute(
             "select coalesce(max(load_sequence), 0) + 1 from raw.submission_files"
-        ).fetchone()[0]
-        history = con.execute(HISTORY_SQL).to_arrow_table().cast(HISTORY_SCHEMA)
+        ).fetchall()[0][0]  # fetched to the end, so the connection is free for con.sql below
+        history = con.sql(HISTORY_SQL).to_arrow_table().cast(HISTORY_SCHEMA)
 
         batch: list[Received] = []
         seen: set[tuple[str | None, str]] = set()

@@ -9,10 +9,7 @@ import dagster as dg
 from dagster_project.collect.load import landing_files
 from dagster_project.jobs import digital_progress_job
 from dagster_project.resources import PlatformSettings
-from dagster_project.settings import reporting_month
-
-# Returns for a month are due by this day of the following month (see dbt var return_due_day).
-RETURN_DUE_DAY = 15
+from dagster_project.settings import RETURN_DUE_DAY, reporting_month
 
 
 @dg.sensor(job=digital_progress_job, minimum_interval_seconds=60)

@@ -11,7 +11,7 @@ import duckdb
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.resources import PlatformSettings
-from dagster_project.settings import REPO_ROOT
+from dagster_project.settings import ASSET_OWNER, REPO_ROOT
 from dagster_project.transform.assets import warehouse_models
 from exports.evidence import publish_evidence_project
 from exports.extracts import publish_extracts
@@ -64,7 +64,7 @@ def _publish(
     )
 
 
-@dg.asset(group_name="publish", deps=MARTS, kinds={"evidence"})
+@dg.asset(group_name="publish", deps=MARTS, kinds={"evidence"}, owners=[ASSET_OWNER])
 def evidence_project(settings: PlatformSettings) -> dg.MaterializeResult:
     """The Evidence project: Parquet sources, league table, sector, body, methodology and data
     quality pages. A user's node_modules is carried over to the new release."""
@@ -76,14 +76,14 @@ def evidence_project(settings: PlatformSettings) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "xlsx", "html"})
+@dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "xlsx", "html"}, owners=[ASSET_OWNER])
 def benchmark_extracts(settings: PlatformSettings) -> dg.MaterializeResult:
     """A folder per registered body: CSV, XLSX and a self-contained HTML page, in English and
     Welsh, with its indicators beside its sector's median and quartiles."""
     return _publish(settings, settings.paths.extracts, publish_extracts)
 
 
-@dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "json"})
+@dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "json"}, owners=[ASSET_OWNER])
 def open_data(settings: PlatformSettings) -> dg.MaterializeResult:
     """League table and indicators as CSV and JSON, CSV on the Web metadata, the indicator
     dictionary, the methodology and a manifest of SHA-256 checksums."""

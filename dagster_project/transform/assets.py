@@ -2,7 +2,8 @@
 become asset checks and dbt unit tests run in the same `dbt build`."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,15 +17,20 @@ from dagster_dbt import (
 
 from dagster_project.collect.load import ensure_raw_schema
 from dagster_project.resources import PlatformSettings, dbt_project
+from dagster_project.settings import ASSET_OWNER
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer, so the asset graph reads left to right like the folders."""
+    """Groups dbt assets by layer, so the asset graph reads left to right like the folders;
+    descriptions come from the models' YAML, owners from a model's meta, else the platform's."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         return dbt_resource_props["fqn"][1]
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return list(super().get_owners(dbt_resource_props) or [ASSET_OWNER])
 
 
 @dbt_assets(
@@ -48,7 +54,31 @@ def warehouse_models(
     if not variables["publication_period"] and SCHEDULE_TAG in context.run.tags:
         variables["publication_period"] = scheduled_publication_month(context.run.tags)
     args = ["build", "--full-refresh", "--vars", json.dumps(variables)]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    events = list(invocation.stream())  # all of them: dbt holds the file until it has finished
+    yield from with_row_counts(events, invocation.manifest, settings.paths.warehouse)
+    if not invocation.is_successful():
+        raise invocation.get_error()
+
+
+def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: Path) -> Iterator[Any]:
+    """Each table's materialisation (marts and seeds; views are not counted) with its row count
+    as `dagster/row_count`. Counted here, not by dagster-dbt's `fetch_row_counts()`: with DuckDB
+    that leaves dbt's own connection open in this process, and the checks after it then cannot
+    open the file read-only."""
+    tables = {
+        unique_id: f'"{node["schema"]}"."{node["alias"]}"'
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed") and node["config"]["materialized"] != "view"
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for event in events:
+            unique_id = getattr(event, "metadata", {}).get("unique_id")
+            relation = tables.get(getattr(unique_id, "value", unique_id))
+            if relation and isinstance(event, dg.Output | dg.AssetMaterialization):
+                [(rows,)] = con.execute(f"select count(*) from {relation}").fetchall()
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+            yield event
 
 
 SCHEDULE_TAG = "dagster/schedule_name"  # set by Dagster on every run a schedule starts

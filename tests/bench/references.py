@@ -18,7 +18,9 @@ import csv
 import hashlib
 import json
 import sys
+import tempfile
 from pathlib import Path
+from typing import IO
 
 from dagster_project.collect.contract import (
     COLUMN_NAMES,
@@ -30,15 +32,28 @@ from dagster_project.collect.contract import (
 HEADER = ",".join(COLUMN_NAMES)
 
 
-def landing_files(landing: Path) -> tuple[list[Path], list[Path]]:
-    """The standard files and the unusual ones, each hashed once (the hash is the platform's
-    first step for every file, so the references pay it too)."""
+def landing_files(
+    landing: Path, combined: IO[bytes] | None = None
+) -> tuple[list[Path], list[Path]]:
+    """The standard files and the unusual ones, each read and hashed once (the hash is the
+    platform's first step for every file, so the references pay it too). With `combined`, the
+    data rows of every standard file are written there as one CSV, each line led by the
+    file's name: one read for DuckDB instead of one per file."""
     standard, unusual = [], []
+    header = HEADER.encode()
+    if combined is not None:
+        combined.write(b"filename," + header + b"\n")
     for path in sorted(p for p in landing.rglob("*") if p.is_file()):
         data = path.read_bytes()
         hashlib.sha256(data).hexdigest()
-        first = data.split(b"\n", 1)[0].rstrip(b"\r")
-        (standard if path.suffix == ".csv" and first == HEADER.encode() else unusual).append(path)
+        first, _, rest = data.partition(b"\n")
+        if path.suffix == ".csv" and first.rstrip(b"\r") == header:
+            standard.append(path)
+            if combined is not None:
+                lead = b'"' + str(path).encode().replace(b'"', b'""') + b'",'
+                combined.writelines(lead + line + b"\n" for line in rest.splitlines() if line)
+        else:
+            unusual.append(path)
     return standard, unusual
 
 
@@ -58,8 +73,15 @@ def services_by_sector(reference: Path) -> list[tuple[str, str]]:
 def run_duckdb(landing: Path, reference: Path) -> dict:
     import duckdb
 
-    standard, unusual = landing_files(landing)
-    con = duckdb.connect()
+    with tempfile.NamedTemporaryFile(suffix=".csv") as combined:
+        standard, unusual = landing_files(landing, combined)
+        combined.flush()
+        con = duckdb.connect()
+        con.execute(
+            "create table incoming as select * from read_csv(?, header = true, "
+            "auto_detect = false, columns = ?)",
+            [combined.name, {c: "varchar" for c in ("filename", *COLUMN_NAMES)}],
+        )
     con.execute("create table known (body_code varchar, service_code varchar)")
     con.executemany("insert into known values (?, ?)", services_by_sector(reference))
 
@@ -72,11 +94,6 @@ def run_duckdb(landing: Path, reference: Path) -> dict:
     counts = " or ".join(broken(c, f"regexp_full_match({c}, '[0-9]+')") for c in COUNT_COLUMNS)
     flags = " or ".join(broken(c, f"lower({c}) in ('yes', 'no')") for c in FLAG_COLUMNS)
     con.execute(
-        "create table incoming as select * from read_csv(?, header = true, all_varchar = true, "
-        "filename = true, union_by_name = true)",
-        [[str(p) for p in standard]],
-    )
-    con.execute(
         f"""
         create table checked as
         select *,
@@ -84,7 +101,9 @@ def run_duckdb(landing: Path, reference: Path) -> dict:
             ({counts}) or ({flags})
             or not regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])')
             or body_code <> regexp_extract(filename, '([^/]+)/[^/]+$', 1)
-            or (body_code, service_code) not in (select (body_code, service_code) from known)
+            or not exists (
+                select 1 from known k
+                where k.body_code = incoming.body_code and k.service_code = incoming.service_code)
             or try_cast(transactions_online as bigint) > try_cast(transactions_total as bigint)
             or count(*) over (partition by filename, body_code, period, service_code) > 1
             as bad
