@@ -1,14 +1,14 @@
 """How values become cells: stable text for CSV, neutralised text for spreadsheets, and
-workbooks whose bytes depend only on their content."""
+workbooks (xlsxwriter: fast, written in memory) whose bytes depend only on their content."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
-import zipfile
+import math
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 # A spreadsheet treats a cell starting with one of these as a formula.
@@ -64,51 +64,122 @@ def json_value(value: object, decimals: int | None = None) -> object:
     return value
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A value with a number format of its own, where its column's does not fit (a sheet of
+    indicators holds percentages and rates in one column)."""
+
+    value: object
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: a header row, frozen and filtered, then rows of typed values. `formats`
+    gives each column's number format (None: as written)."""
+
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    formats: Sequence[str | None] = ()
+    widths: Sequence[int | None] = ()
+
+
 def spreadsheet_value(value: object) -> object:
-    """A value for a workbook cell: text neutralised, numbers and booleans as they are."""
+    """A value for a workbook cell: text neutralised, numbers, booleans and dates as they are
+    (a timestamp in UTC, which is what a spreadsheet can hold)."""
     if isinstance(value, str):
         return safe_text(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # a spreadsheet has no NaN: no value is shown, never a made-up one
     return value
 
 
-def workbook_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
-    """An XLSX workbook, header row bold, with fixed document and zip-entry dates so the same
-    content always gives the same bytes."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+class WorkbookWriter:
+    """An XLSX workbook written by xlsxwriter in memory: every text cell a string (never a
+    formula or a link), numbers and dates as numbers with their formats, one format object per
+    distinct look. Same sheets, same bytes: the document date is fixed and xlsxwriter stamps
+    its zip entries with a fixed date of its own."""
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title[:31])
-        for row in rows:
-            sheet.append([spreadsheet_value(v) for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for column in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column)
-            sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
-    workbook.properties.created = workbook.properties.modified = datetime(*FIXED_TIME)
-    out = io.BytesIO()
-    workbook.save(out)
-    return _fixed_zip_times(out.getvalue())
+    def __init__(self) -> None:
+        import xlsxwriter
+
+        self.out = io.BytesIO()
+        self.book = xlsxwriter.Workbook(
+            self.out,
+            {
+                "in_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        self.book.set_properties({"created": datetime(*FIXED_TIME)})
+        self._formats: dict[tuple[str | None, bool], object] = {}
+
+    def format(self, number_format: str | None = None, bold: bool = False):
+        key = (number_format, bold)
+        if key not in self._formats:
+            properties: dict[str, object] = {"bold": True} if bold else {}
+            if number_format:
+                properties["num_format"] = number_format
+            self._formats[key] = self.book.add_format(properties) if properties else None
+        return self._formats[key]
+
+    def add(self, sheet: Sheet):
+        """Write one sheet: header bold, frozen and filtered; returns xlsxwriter's worksheet
+        for what only some sheets need (data validation)."""
+        worksheet = self.book.add_worksheet(sheet.title[:31])
+        bold = self.format(bold=True)
+        for column, name in enumerate(sheet.header):
+            worksheet.write_string(0, column, safe_text(str(name)), bold)
+        lengths = [len(str(name)) for name in sheet.header]
+        for row_number, row in enumerate(sheet.rows, start=1):
+            for column, raw in enumerate(row):
+                number_format = sheet.formats[column] if column < len(sheet.formats) else None
+                if isinstance(raw, Cell):
+                    raw, number_format = raw.value, raw.number_format or number_format
+                value = spreadsheet_value(raw)
+                if value is None:
+                    continue
+                self._write(worksheet, row_number, column, value, number_format)
+                if column < len(lengths):
+                    shown = len(value) if isinstance(value, str) else 12
+                    lengths[column] = max(lengths[column], shown)
+        for column, length in enumerate(lengths):
+            width = sheet.widths[column] if column < len(sheet.widths) else None
+            worksheet.set_column(column, column, width or min(60, length + 2))
+        if sheet.header:
+            worksheet.freeze_panes(1, 0)
+            worksheet.autofilter(0, 0, max(1, len(sheet.rows)), len(sheet.header) - 1)
+        return worksheet
+
+    def _write(self, worksheet, row: int, column: int, value: object, number_format) -> None:
+        if isinstance(value, str):
+            worksheet.write_string(row, column, value, self.format())
+        elif isinstance(value, bool):
+            worksheet.write_boolean(row, column, value, self.format())
+        elif isinstance(value, int | float):
+            worksheet.write_number(row, column, value, self.format(number_format))
+        elif isinstance(value, datetime | date):
+            fallback = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+            worksheet.write_datetime(row, column, value, self.format(number_format or fallback))
+        else:
+            worksheet.write_string(row, column, safe_text(str(value)), self.format())
+
+    def close(self) -> bytes:
+        self.book.close()
+        return self.out.getvalue()
 
 
-def _fixed_zip_times(data: bytes) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                # openpyxl stamps the save time as "modified": pin it to the creation date.
-                content = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", content
-                )
-            target.writestr(fixed, content)
-    return out.getvalue()
+def workbook_bytes(sheets: dict[str, list[list[object]]] | Sequence[Sheet]) -> bytes:
+    """An XLSX workbook from sheets (or, as before, {title: [header, *rows]}): header row bold,
+    frozen and filtered; the same content always gives the same bytes."""
+    if isinstance(sheets, dict):
+        sheets = [Sheet(title, rows[0] if rows else [], rows[1:]) for title, rows in sheets.items()]
+    writer = WorkbookWriter()
+    for sheet in sheets:
+        writer.add(sheet)
+    return writer.close()

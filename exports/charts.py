@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
+DISPLAY_WIDTH = 200
+
 
 def benchmark_bar(
     value: float | None,
@@ -14,14 +16,16 @@ def benchmark_bar(
     top: float,
     label: str,
 ) -> str:
-    """The sector's middle half as a band, its median as a line, the body as a dot."""
+    """The sector's middle half as a band, its median as a line, the body as a dot; drawn on a
+    320-wide grid and shown at `DISPLAY_WIDTH`, so that the table it sits in stays narrow."""
     width, height, pad = 320, 34, 10
 
     def x(v: float) -> float:
         return pad + (width - 2 * pad) * (v / top if top else 0)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{DISPLAY_WIDTH}" height="{DISPLAY_WIDTH * height // width}" '
         f'role="img" aria-label="{escape(label)}">',
         f'<line x1="{pad}" y1="17" x2="{width - pad}" y2="17" stroke="#b1b4b6"/>',
     ]

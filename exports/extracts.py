@@ -1,21 +1,33 @@
-"""A benchmark extract for every registered body, in English and Welsh: CSV, an XLSX workbook
-and a self-contained HTML page with its charts inline. Each holds the body's own service-level
-figures and, for its peers, only published sector medians and quartiles."""
+"""A benchmark extract for every registered body: a self-contained HTML page (charts inline) and
+an XLSX workbook in each of English and Welsh, with the same sections in both, and two CSV files
+for programs. Each holds the body's own service-level figures and, for its peers, only published
+sector medians and quartiles.
+
+The CSVs keep stable snake_case column names and plain values in both languages (their names
+columns carry both languages): a program reading them must not depend on the reader's language.
+The workbooks are for people: headers, sheet names and words in their language, numbers and
+dates as typed cells with formats, a frozen header row and filters. Every word comes from the
+catalogue (`dagster_project/catalogue/extracts.yaml`); names from the reference data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 
 import duckdb
-from markupsafe import Markup
+from jinja2 import Template
+from markupsafe import Markup, escape
 
+from dagster_project.catalogue import LANGUAGES, strings
 from dagster_project.reference import load_reference
-from exports.cells import format_rows, workbook_bytes, write_csv
+from exports.cells import Cell, Sheet, format_rows, spreadsheet_value, workbook_bytes, write_csv
 from exports.charts import benchmark_bar, trend_line
-from exports.evidence import LANGUAGES, page_strings, rank_labels
+from exports.evidence import rank_labels
 from exports.open_data import SCORE_COLUMNS, column_decimals
 from exports.templating import template_environment
 
@@ -76,6 +88,7 @@ TREND_COLUMNS = (
     "digital_contact_share",
     "status",
 )
+PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}")
 RETURN_COLUMNS = ("period", "due_date", "status", "first_received_at", "versions", "rejected_files")
 SUMMARY_COLUMNS = (
     "body_code",
@@ -110,6 +123,122 @@ QUERIES = {
 }
 
 
+# How a workbook shows each kind of figure. Shares are percentages; rates take the decimals the
+# indicator dictionary publishes them at; months and dates are real dates, not text.
+PERCENT = "0.0%"
+SIGNED_PERCENT = "+0.0%;-0.0%;0.0%"
+COUNT = "#,##0"
+SCORE = "0.0"
+SIGNED_SCORE = "+0.0;-0.0;0.0"
+MONTH = "yyyy-mm"
+DATE = "yyyy-mm-dd"
+TIMESTAMP = "yyyy-mm-dd hh:mm"
+WHOLE = "0"
+
+
+def measure_format(unit: str, decimals: int) -> str:
+    """An indicator's number format: a share as 0.0%, a rate with the dictionary's decimals."""
+    if unit == "fraction":
+        return PERCENT
+    return COUNT + ("." + "0" * decimals if decimals else "")
+
+
+def month_date(period: str | None) -> date | None:
+    """'2026-02' -> 1 February 2026, so that a spreadsheet sorts and filters it as a date."""
+    if not period or not PERIOD.fullmatch(period):
+        return None
+    return date(int(period[:4]), int(period[5:7]), 1)
+
+
+class Words:
+    """Figures and codes in one language's words, for the page and the workbook alike: month
+    names, yes/no, statuses (from the catalogue) and numbers with their units."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.t = strings(language, "extracts")
+        self.values = strings(language, "pages")["values"]
+
+    def value(self, code: str | None) -> str | None:
+        """A status code ('on_track', 'fewer than 4 ranked bodies') in words."""
+        return None if code is None else self.values.get(code, code.replace("_", " "))
+
+    def flag(self, value: bool | None) -> str | None:
+        return None if value is None else self.t["flag_yes" if value else "flag_no"]
+
+    def month(self, period: str | None) -> str:
+        """'2026-02' -> 'February 2026' (Welsh 'Chwefror 2026'); a word for any other value."""
+        day = month_date(period)
+        if day is None:
+            return self.value(period) or "–"
+        return self.t["month_year"].format(month=self.t["months"][str(day.month)], year=day.year)
+
+    def day(self, value: date | None) -> str:
+        if value is None:
+            return "–"
+        month = self.t["months"][str(value.month)]
+        return self.t["day_month_year"].format(day=value.day, month=month, year=value.year)
+
+    def timestamp(self, value: datetime | None) -> str:
+        if value is None:
+            return "–"
+        value = spreadsheet_value(value)  # in UTC
+        month = self.t["months"][str(value.month)]
+        return self.t["timestamp"].format(
+            day=value.day, month=month, year=value.year, time=value.strftime("%H:%M")
+        )
+
+    def measure(self, value: float | None, unit: str) -> str:
+        """48.1% for a share, 1,234.5 for a rate, – for no value."""
+        if value is None:
+            return "–"
+        return f"{value * 100:.1f}%" if unit == "fraction" else f"{value:,.1f}"
+
+    def pace(self, value: float | None, unit: str) -> str:
+        """A share's change in percentage points, a rate's in per cent."""
+        if value is None:
+            return "–"
+        if unit == "fraction":
+            return self.t["percentage_points"].format(value=f"{value * 100:+.1f}")
+        return f"{value * 100:+.1f}%"
+
+    def change(self, value: float | None, unit: str) -> str:
+        """A change in the indicator's own unit: percentage points for a share."""
+        if value is None:
+            return "–"
+        if unit == "fraction":
+            return self.t["percentage_points"].format(value=f"{value * 100:+.1f}")
+        return f"{value:+,.1f}"
+
+    def count(self, value: int | None) -> str:
+        return "–" if value is None else f"{value:,}"
+
+    def movement(self, summary: dict) -> str | None:
+        """Up 2, down 1, no change, or why there is no movement."""
+        moved = summary["rank_movement"]
+        if moved is None:
+            return self.value(summary["rank_movement_note"])
+        if moved == 0:
+            return self.value("no change")
+        key = "movement_up" if moved > 0 else "movement_down"
+        return self.t[key].format(places=abs(moved))
+
+
+@dataclass(frozen=True)
+class BodyExtract:
+    """What one body's extract holds, whatever the format or language."""
+
+    summary: dict
+    indicators: list[dict]
+    services: list[dict]
+    trend: list[dict]
+    returns: list[dict]
+
+    @property
+    def code(self) -> str:
+        return self.summary["body_code"]
+
+
 def _by_body(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list[dict]]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
@@ -117,24 +246,325 @@ def _by_body(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list[dict]]:
     return {code: list(group) for code, group in groupby(rows, key=itemgetter("body_code"))}
 
 
-def _table(rows: Iterable[dict], columns: tuple[str, ...]) -> list[list[object]]:
-    return [list(columns), *([r[c] for c in columns] for r in rows)]
+def _rounded(value: float | None, decimals: int) -> float | None:
+    return None if value is None else round(value, decimals)
+
+
+def _month_or_word(period: str | None, words: Words) -> object:
+    """A month as a date cell; 'met' or 'not at current pace' in words."""
+    day = month_date(period)
+    return Cell(day, MONTH) if day is not None else words.value(period)
+
+
+def extract_workbook(
+    extract: BodyExtract, language: str, indicators: dict[str, dict], sectors: dict[str, str]
+) -> bytes:
+    """The body's workbook in one language: headers, sheet names and words in that language;
+    numbers, months and dates as typed cells with their formats."""
+    words = Words(language)
+    t = words.t
+    head = t["columns"]
+    name = f"name_{language}"
+    summary = extract.summary
+    ranks = rank_labels(summary, language)
+    quartile = summary["sector_quartile"]
+    items = [
+        ("name", summary[name], None),
+        ("body_code", summary["body_code"], None),
+        ("sector", sectors[summary["sector"]], None),
+        ("period", month_date(summary["period"]), MONTH),
+        ("population", summary["population"], COUNT),
+        ("coverage", _rounded(summary["coverage"], 4), PERCENT),
+        ("ranking_status", words.value(summary["ranking_status"]), None),
+        ("score", summary["score"], SCORE),
+        ("sector_rank", ranks["sector_rank_range"], None),
+        ("sector_ranked_bodies", summary["sector_ranked_bodies"], COUNT),
+        ("national_rank", ranks["national_rank_in_wales"], None),
+        (
+            "sector_quartile",
+            quartile if quartile is not None else words.value(summary["sector_quartile_note"]),
+            WHOLE,
+        ),
+        ("movement", words.movement(summary), None),
+        ("pace_score", summary["pace_score"], SIGNED_SCORE),
+        ("national_pace_rank", ranks["national_pace_rank_ordinal"], None),
+        ("letters_prize", _rounded(summary["letters_prize"], 0), COUNT),
+    ]
+    summary_sheet = Sheet(
+        t["sheets"]["summary"],
+        [head["item"], head["value_of_item"]],
+        [[t["summary"][key], Cell(value, number_format)] for key, value, number_format in items],
+    )
+
+    indicator_rows = []
+    for row in extract.indicators:
+        unit, decimals = row["unit"], int(indicators[row["indicator_code"]]["decimals"])
+        measure = measure_format(unit, decimals)
+
+        def cell(column: str, row: dict = row, decimals: int = decimals, measure: str = measure):
+            return Cell(_rounded(row[column], decimals), measure)
+
+        indicator_rows.append(
+            [
+                row[f"indicator_name_{language}"],
+                cell("value"),
+                cell("sector_lower_quartile"),
+                cell("sector_median"),
+                cell("sector_upper_quartile"),
+                row["sector_bodies_with_value"],
+                row["sector_quartile"],
+                words.value(row["sector_quartile_note"]),
+                Cell(_rounded(row["pace"], 4), SIGNED_PERCENT),
+                words.value(row["direction"]),
+                cell("target_value"),
+                _month_or_word(row["target_period"], words),
+                words.value(row["target_status"]),
+                cell("required_change_per_year"),
+                _month_or_word(row["projected_month"], words),
+                row["status"] or t["final"],
+                row["indicator_code"],
+            ]
+        )
+    indicator_sheet = Sheet(
+        t["sheets"]["indicators"],
+        [
+            head[c]
+            for c in (
+                "indicator",
+                "value",
+                "sector_lower_quartile",
+                "sector_median",
+                "sector_upper_quartile",
+                "sector_bodies_with_value",
+                "sector_quartile",
+                "sector_quartile_note",
+                "pace",
+                "direction",
+                "target_value",
+                "target_period",
+                "target_status",
+                "required_change_per_year",
+                "projected_month",
+                "status",
+                "indicator_code",
+            )
+        ],
+        indicator_rows,
+        [None, None, None, None, None, COUNT, WHOLE],
+    )
+
+    take_up = indicators["online_take_up"]
+    services_sheet = Sheet(
+        t["sheets"]["services"],
+        [
+            head["period"],
+            head["service"],
+            head["service_code"],
+            head["transactions_total"],
+            head["transactions_online"],
+            take_up[name],
+            head["available_online"],
+            head["digital_by_default"],
+            head["letters_posted"],
+            head["digital_notifications"],
+            head["revised"],
+        ],
+        [
+            [
+                month_date(s["period"]),
+                s[f"service_name_{language}"],
+                s["service_code"],
+                s["transactions_total"],
+                s["transactions_online"],
+                _rounded(s["online_take_up"], int(take_up["decimals"])),
+                words.flag(s["available_online"]),
+                words.flag(s["digital_by_default"]),
+                s["letters_posted"],
+                s["digital_notifications"],
+                words.flag(s["revised"]),
+            ]
+            for s in extract.services
+        ],
+        [MONTH, None, None, COUNT, COUNT, measure_format("fraction", 4), None, None, COUNT, COUNT],
+    )
+
+    trend_codes = [c for c in TREND_COLUMNS if c in indicators]
+    trend_sheet = Sheet(
+        t["sheets"]["trend"],
+        [head["period"], *(indicators[c][name] for c in trend_codes), head["status"]],
+        [
+            [
+                month_date(r["period"]),
+                *(_rounded(r[c], int(indicators[c]["decimals"])) for c in trend_codes),
+                r["status"] or t["final"],
+            ]
+            for r in extract.trend
+        ],
+        [
+            MONTH,
+            *(
+                measure_format(indicators[c]["unit"], int(indicators[c]["decimals"]))
+                for c in trend_codes
+            ),
+        ],
+    )
+
+    returns_sheet = Sheet(
+        t["sheets"]["returns"],
+        [
+            head["period"],
+            head["due_date"],
+            head["return_status"],
+            head["first_received_at"],
+            head["versions"],
+            head["rejected_files"],
+        ],
+        [
+            [
+                month_date(r["period"]),
+                r["due_date"],
+                words.value(r["status"]),
+                r["first_received_at"],
+                r["versions"],
+                r["rejected_files"],
+            ]
+            for r in extract.returns
+        ],
+        [MONTH, DATE, None, TIMESTAMP, COUNT, COUNT],
+    )
+    return workbook_bytes(
+        [summary_sheet, indicator_sheet, services_sheet, trend_sheet, returns_sheet]
+    )
+
+
+def _charts(extract: BodyExtract, words: Words, language: str) -> dict[str, Markup]:
+    """Each indicator's benchmark bar, its text alternative the figures the bar draws."""
+    page = words.t["page"]
+    charts = {}
+    for row in extract.indicators:
+        unit = row["unit"]
+        values = [row[c] for c in ("value", "sector_upper_quartile") if row[c] is not None]
+        top = 1.0 if unit == "fraction" else max(values, default=1.0) * 1.2
+        indicator = row[f"indicator_name_{language}"]
+        if row["sector_median"] is None:
+            label = page["bar_label_no_sector"].format(
+                indicator=indicator,
+                value=words.measure(row["value"], unit),
+                note=words.value(row["sector_quartile_note"]) or "–",
+            )
+        else:
+            label = page["bar_label"].format(
+                indicator=indicator,
+                value=words.measure(row["value"], unit),
+                lower=words.measure(row["sector_lower_quartile"], unit),
+                median=words.measure(row["sector_median"], unit),
+                upper=words.measure(row["sector_upper_quartile"], unit),
+            )
+        charts[row["indicator_code"]] = Markup(
+            benchmark_bar(
+                row["value"],
+                row["sector_lower_quartile"],
+                row["sector_median"],
+                row["sector_upper_quartile"],
+                top,
+                label,
+            )
+        )
+    return charts
+
+
+def extract_page(
+    extract: BodyExtract,
+    language: str,
+    indicators: dict[str, dict],
+    sectors: dict[str, str],
+    files: dict[str, str],
+) -> str:
+    """The body's self-contained page in one language: every section the other language has."""
+    words = Words(language)
+    trend = extract.trend
+    take_up_trend = Markup(
+        trend_line(
+            [(words.month(r["period"]), r["online_take_up"]) for r in trend],
+            words.t["page"]["trend_label"].format(
+                first=words.month(trend[0]["period"]), last=words.month(trend[-1]["period"])
+            )
+            if trend
+            else "",
+            percent=True,
+        )
+    )
+    trend_codes = [c for c in TREND_COLUMNS if c in indicators]
+    return _page_template().render(
+        lang=language,
+        other=next(other for other in LANGUAGES if other != language),
+        w=words,
+        t=words.t,
+        summary=extract.summary,
+        name=extract.summary[f"name_{language}"],
+        sector=sectors[extract.summary["sector"]],
+        ranks=rank_labels(extract.summary, language),
+        indicators=extract.indicators,
+        charts=_charts(extract, words, language),
+        take_up_trend=take_up_trend,
+        trend=trend,
+        trend_columns=[
+            (c, indicators[c][f"name_{language}"], indicators[c]["unit"]) for c in trend_codes
+        ],
+        services=extract.services,
+        returns=extract.returns,
+        files=files,
+        files_sentence=_files_sentence(words, language, files),
+    )
+
+
+def _files_sentence(words: Words, language: str, files: dict[str, str]) -> Markup:
+    """The sentence naming the other files of the extract, each a link beside the page."""
+
+    def link(name: str) -> Markup:
+        return Markup('<a href="{0}">{0}</a>').format(name)
+
+    return Markup(escape(words.t["page"]["files"])).format(
+        workbook=link(files[f"workbook_{language}"]),
+        indicators_csv=link(files["indicators_csv"]),
+        services_csv=link(files["services_csv"]),
+    )
+
+
+@cache
+def _page_template() -> Template:
+    return template_environment(html=True).get_template("extract.html.j2")
+
+
+def extract_files(code: str) -> dict[str, str]:
+    """The file names of a body's extract: a page and a workbook per language, two CSVs."""
+    return {
+        **{f"page_{language}": f"{code}.{language}.html" for language in LANGUAGES},
+        **{f"workbook_{language}": f"{code}.{language}.xlsx" for language in LANGUAGES},
+        "indicators_csv": f"{code}_indicators.csv",
+        "services_csv": f"{code}_services.csv",
+    }
 
 
 def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]:
-    decimals = column_decimals(load_reference().indicators)
+    """Every body's extract, in `target/<body_code>/`."""
+    reference = load_reference()
+    decimals = column_decimals(reference.indicators)
+    indicators = {i["indicator_code"]: i for i in reference.indicators}
+    sectors = {language: reference.sector_names(language) for language in LANGUAGES}
     data = {name: _by_body(con, sql) for name, sql in QUERIES.items()}
-    page = template_environment(html=True).get_template("extract.html.j2")
-    strings = page_strings()
     written = []
     for code in sorted(data["summary"]):
         folder = target / code
         folder.mkdir(parents=True, exist_ok=True)
-        summary = data["summary"][code][0]
-        indicators = data["indicators"].get(code, [])
-        services = data["services"].get(code, [])
-        trend = data["trend"].get(code, [])
-        returns = data["returns"].get(code, [])
+        extract = BodyExtract(
+            data["summary"][code][0],
+            data["indicators"].get(code, []),
+            data["services"].get(code, []),
+            data["trend"].get(code, []),
+            data["returns"].get(code, []),
+        )
+        files = extract_files(code)
         # Each row's measures are published at the precision of its own indicator.
         indicator_cells = [
             format_rows(
@@ -143,60 +573,18 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
                 {**dict.fromkeys(MEASURES, decimals[row["indicator_code"]]), "pace": 4},
                 neutralise=True,  # a body opens its extract in a spreadsheet
             )[0]
-            for row in indicators
+            for row in extract.indicators
         ]
-        write_csv(folder / f"{code}_indicators.csv", INDICATOR_COLUMNS, indicator_cells)
+        write_csv(folder / files["indicators_csv"], INDICATOR_COLUMNS, indicator_cells)
         write_csv(
-            folder / f"{code}_services.csv",
+            folder / files["services_csv"],
             SERVICE_COLUMNS,
-            format_rows(services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
+            format_rows(extract.services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
         )
-        (folder / f"{code}.xlsx").write_bytes(
-            workbook_bytes(
-                {
-                    "Summary - Crynodeb": _table([summary], SUMMARY_COLUMNS),
-                    "Indicators - Dangosyddion": _table(indicators, INDICATOR_COLUMNS),
-                    "Services - Gwasanaethau": _table(services, SERVICE_COLUMNS),
-                    "Trend - Tuedd": _table(trend, TREND_COLUMNS),
-                    "Returns - Ffurflenni": _table(returns, RETURN_COLUMNS),
-                }
-            )
-        )
-        charts = {}
-        for row in indicators:
-            values = [row[c] for c in ("value", "sector_upper_quartile") if row[c] is not None]
-            top = 1.0 if row["unit"] == "fraction" else max(values, default=1.0) * 1.2
-            charts[row["indicator_code"]] = Markup(
-                benchmark_bar(
-                    row["value"],
-                    row["sector_lower_quartile"],
-                    row["sector_median"],
-                    row["sector_upper_quartile"],
-                    top,
-                    row["indicator_name_en"],
-                )
-            )
-        take_up_trend = Markup(
-            trend_line(
-                [(r["period"], r["online_take_up"]) for r in trend],
-                "Online take-up by month",
-                percent=True,
-            )
-        )
-        html = page.render(
-            summary=summary,
-            indicators=indicators,
-            services=services,
-            returns=returns,
-            charts=charts,
-            take_up_trend=take_up_trend,
-            sector_names=strings["sectors"],
-            ranks={language: rank_labels(summary, language) for language in LANGUAGES},
-            t={language: strings[language] for language in LANGUAGES},
-        )
-        (folder / f"{code}.html").write_text(html, encoding="utf-8")
-        written += [
-            folder / f"{code}{suffix}"
-            for suffix in ("_indicators.csv", "_services.csv", ".xlsx", ".html")
-        ]
+        for language in LANGUAGES:
+            workbook = extract_workbook(extract, language, indicators, sectors[language])
+            (folder / files[f"workbook_{language}"]).write_bytes(workbook)
+            page = extract_page(extract, language, indicators, sectors[language], files)
+            (folder / files[f"page_{language}"]).write_text(page, encoding="utf-8")
+        written += [folder / name for name in sorted(files.values())]
     return written

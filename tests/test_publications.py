@@ -5,17 +5,22 @@ import csv
 import hashlib
 import json
 import shutil
+import zipfile
+from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from dagster_project.catalogue import strings
 from dagster_project.resources import PlatformSettings
 from exports.evidence import publish_evidence_project, rank_range_label
 from exports.extracts import publish_extracts
 from exports.open_data import publish_open_data
 from exports.release import release
+from tests.browser import audit, require_chromium, serve
 from tests.conftest import CARDIFF, SWANSEA
 
 HOSTILE = '=HYPERLINK("http://x") <script>alert(1)</script> {x} | `tick` **bold**'
@@ -33,8 +38,10 @@ def test_extract_holds_the_body_own_figures_in_every_format(pipeline_run):
     folder = pipeline_run.paths.extracts / SWANSEA
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [
-            f"{SWANSEA}.html",
-            f"{SWANSEA}.xlsx",
+            f"{SWANSEA}.en.html",
+            f"{SWANSEA}.cy.html",
+            f"{SWANSEA}.en.xlsx",
+            f"{SWANSEA}.cy.xlsx",
             f"{SWANSEA}_indicators.csv",
             f"{SWANSEA}_services.csv",
         ]
@@ -47,46 +54,61 @@ def test_extract_holds_the_body_own_figures_in_every_format(pipeline_run):
         if s["period"] == "2026-02" and s["service_code"] == "la_council_tax_payment"
     )
     assert (february_tax["transactions_online"], february_tax["revised"]) == ("90", "true")
-    workbook = load_workbook(folder / f"{SWANSEA}.xlsx")
-    assert workbook.sheetnames == [
-        "Summary - Crynodeb",
-        "Indicators - Dangosyddion",
-        "Services - Gwasanaethau",
-        "Trend - Tuedd",
-        "Returns - Ffurflenni",
-    ]
-    sheet_rows = list(workbook["Services - Gwasanaethau"].iter_rows(values_only=True))[1:]
-    assert {r[0] for r in sheet_rows} == {f"2025-{m:02d}" for m in range(3, 13)} | {
-        "2026-01",
-        "2026-02",
+    sheets = {
+        "en": ["Summary", "Indicators", "Services", "Trend", "Returns"],
+        "cy": ["Crynodeb", "Dangosyddion", "Gwasanaethau", "Tuedd", "Ffurflenni"],
     }
+    months = {datetime(2025, m, 1) for m in range(3, 13)} | {
+        datetime(2026, 1, 1),
+        datetime(2026, 2, 1),
+    }
+    for language, names in sheets.items():
+        workbook = load_workbook(folder / f"{SWANSEA}.{language}.xlsx")
+        assert workbook.sheetnames == names
+        sheet_rows = list(workbook[names[2]].iter_rows(values_only=True))[1:]
+        assert len(sheet_rows) == 12 * 13
+        assert {r[0] for r in sheet_rows} == months  # months as dates, not text
     # No other body's service-level figures anywhere in the extract.
     for path in folder.iterdir():
         text = path.read_bytes()
         assert CARDIFF.encode() not in text, path.name
 
 
-def test_extract_page_is_bilingual_self_contained_and_has_charts(pipeline_run):
-    html = (pipeline_run.paths.extracts / SWANSEA / f"{SWANSEA}.html").read_text()
-    assert "Swansea: digital progress benchmark" in html
-    assert "Abertawe: meincnod cynnydd digidol" in html
-    assert html.count("<svg") >= 6  # five benchmark bars and the trend
-    assert "<script" not in html and "src=" not in html and "<link" not in html
+def page(folder: Path, code: str, language: str) -> str:
+    return (folder / code / f"{code}.{language}.html").read_text(encoding="utf-8")
+
+
+def test_extract_pages_in_english_and_welsh_are_self_contained_and_have_charts(pipeline_run):
+    english = page(pipeline_run.paths.extracts, SWANSEA, "en")
+    welsh = page(pipeline_run.paths.extracts, SWANSEA, "cy")
+    assert '<html lang="en">' in english and '<html lang="cy">' in welsh
+    assert "Swansea: digital progress benchmark" in english
+    assert "Abertawe: meincnod cynnydd digidol" in welsh
+    for html in (english, welsh):
+        assert html.count("<svg") == 6  # five benchmark bars and the trend, in each language
+        assert "<script" not in html and "src=" not in html and "<link" not in html
     # Swansea, 48.1 between Cardiff 72.0 and Gwynedd 0.0 under every variant: a bare rank.
-    assert "Rank: 2nd of 3 in the sector, 2nd of 3 in Wales." in html
-    assert "Safle: 2il o 3 yn y sector, 2il o 3 yng Nghymru." in html
-    assert "Movement: no change since last month." in html
-    assert "Symud: dim newid ers y mis diwethaf." in html
+    assert "Rank: 2nd of 3 in the sector, 2nd of 3 in Wales." in english
+    assert "Safle: 2il o 3 yn y sector, 2il o 3 yng Nghymru." in welsh
+    assert "Movement: no change since last month." in english
+    assert "Symud: dim newid ers y mis diwethaf." in welsh
+    # The publication month in each language's words; 0.4417 as a percentage with one decimal.
+    assert "12 months to February 2026" in english and "12 mis hyd at Chwefror 2026" in welsh
+    assert '<td class="number">44.2%</td>' in english and '<td class="number">44.2%</td>' in welsh
+    # Each page links to the other language's page.
+    assert f'href="{SWANSEA}.cy.html" lang="cy" hreflang="cy"' in english
+    assert f'href="{SWANSEA}.en.html" lang="en" hreflang="en"' in welsh
 
 
 def test_extract_shows_why_a_small_sector_has_no_quartiles(pipeline_run):
     """Three ranked councils: no sector median or quartiles, the note in their place."""
-    html = (pipeline_run.paths.extracts / SWANSEA / f"{SWANSEA}.html").read_text()
-    assert "No sector quartiles: fewer than 4 ranked bodies." in html
-    assert "Dim chwartelau sector: llai na 4 corff wedi&#39;u rhestru." in html
+    english = page(pipeline_run.paths.extracts, SWANSEA, "en")
+    welsh = page(pipeline_run.paths.extracts, SWANSEA, "cy")
+    assert "No sector quartiles: fewer than 4 ranked bodies." in english
+    assert "Dim chwartelau sector: llai na 4 corff wedi&#39;u rhestru." in welsh
     # Each of the five indicators, in each language, has the note across the four columns.
-    assert html.count('<td colspan="4">fewer than 4 ranked bodies</td>') == 5
-    assert html.count('<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>') == 5
+    assert english.count('<td colspan="4">fewer than 4 ranked bodies</td>') == 5
+    assert welsh.count('<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>') == 5
 
 
 def _demo_league(demo_run) -> list[dict]:
@@ -102,7 +124,8 @@ def test_demo_extract_shows_a_rank_with_its_range(demo_run):
         for b in _demo_league(demo_run)
         if b["sector_rank_low"] < b["sector_rank_high"] and not b["sector_rank_tied"]
     )
-    html = (demo_run.extracts / body["body_code"] / f"{body['body_code']}.html").read_text()
+    html = page(demo_run.extracts, body["body_code"], "en")
+    welsh_page = page(demo_run.extracts, body["body_code"], "cy")
     english = rank_range_label(
         body["sector_rank"], body["sector_rank_low"], body["sector_rank_high"], False, "en"
     )
@@ -111,7 +134,7 @@ def test_demo_extract_shows_a_rank_with_its_range(demo_run):
     welsh = rank_range_label(
         body["sector_rank"], body["sector_rank_low"], body["sector_rank_high"], False, "cy"
     )
-    assert f"Safle: {welsh} o {body['sector_ranked_bodies']} yn y sector" in html
+    assert f"Safle: {welsh} o {body['sector_ranked_bodies']} yn y sector" in welsh_page
     national = f"of {body['national_ranked_bodies']} in Wales"
     assert national in html
 
@@ -120,15 +143,18 @@ def test_demo_extract_in_a_sector_of_fewer_than_4_ranked_bodies_shows_the_note(d
     league = _demo_league(demo_run)
     body = next(b for b in league if b["sector_ranked_bodies"] < 4)
     assert body["sector_quartile"] is None
-    html = (demo_run.extracts / body["body_code"] / f"{body['body_code']}.html").read_text()
+    html = page(demo_run.extracts, body["body_code"], "en")
     assert "No sector quartiles: fewer than 4 ranked bodies." in html
     assert '<td colspan="4">fewer than 4 ranked bodies</td>' in html
-    assert '<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>' in html
+    welsh = page(demo_run.extracts, body["body_code"], "cy")
+    assert '<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>' in welsh
     # A body of a sector with quartiles shows its own quartile instead.
     other = next(b for b in league if b["sector_ranked_bodies"] >= 4)
-    html = (demo_run.extracts / other["body_code"] / f"{other['body_code']}.html").read_text()
+    html = page(demo_run.extracts, other["body_code"], "en")
     assert f"Quartile {other['sector_quartile']} in the sector." in html
     assert "fewer than 4 ranked bodies" not in html
+    welsh = page(demo_run.extracts, other["body_code"], "cy")
+    assert f"Chwartel {other['sector_quartile']} yn y sector." in welsh
 
 
 def test_open_data_reads_with_nothing_but_its_metadata(pipeline_run):
@@ -211,18 +237,24 @@ def test_names_with_markup_and_formulas_stay_text(pipeline_run, tmp_path):
             [HOSTILE, CARDIFF],
         )
     root = publish_all(warehouse, tmp_path / "out")
-    html = (root / "extracts" / CARDIFF / f"{CARDIFF}.html").read_text()
-    assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    summary = load_workbook(root / "extracts" / CARDIFF / f"{CARDIFF}.xlsx")["Summary - Crynodeb"]
-    assert summary["B2"].value == "'" + HOSTILE  # neutralised, not a formula
-    assert summary["B2"].data_type == "s"
+    for language, sheet in (("en", "Summary"), ("cy", "Crynodeb")):
+        html = page(root / "extracts", CARDIFF, language)
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        workbook = root / "extracts" / CARDIFF / f"{CARDIFF}.{language}.xlsx"
+        summary = load_workbook(workbook)[sheet]
+        assert summary["A2"].value == {"en": "Body", "cy": "Corff"}[language]
+        assert summary["B2"].value == "'" + HOSTILE  # neutralised, not a formula
+        assert summary["B2"].data_type == "s"
+        with zipfile.ZipFile(workbook) as archive:  # no formula anywhere in the workbook
+            for name in archive.namelist():
+                assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
     league = list(csv.DictReader((root / "open-data" / "league_table.csv").open()))
     # Open data carries values as they are: neutralising is for files opened in a spreadsheet.
     assert next(r for r in league if r["body_code"] == CARDIFF)["name_en"] == HOSTILE
     # Evidence pages never carry names in their Markdown: only queries do.
-    for page in (root / "evidence" / "pages").rglob("*.md"):
-        assert "HYPERLINK" not in page.read_text(), page
+    for markdown in (root / "evidence" / "pages").rglob("*.md"):
+        assert "HYPERLINK" not in markdown.read_text(), markdown
 
 
 def test_a_failed_publication_leaves_the_previous_one_intact(tmp_path):
@@ -257,3 +289,105 @@ def test_quality_gate_fails_on_a_broken_league_table(pipeline_run, tmp_path):
         "unexpected_count": 1,
         "body_codes": [CARDIFF],
     } in failures
+
+
+class PageOutline(HTMLParser):
+    """What an extract page is made of, whatever its language: its language, section ids,
+    headings, paragraphs, tables and their rows, charts and the text of its headings."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.lang: str | None = None
+        self.sections: list[str | None] = []
+        self.counts: dict[str, int] = dict.fromkeys(("h1", "h2", "p", "table", "tr", "svg"), 0)
+        self.heading_texts: list[str] = []
+        self._in_heading = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "html":
+            self.lang = dict(attrs).get("lang")
+        if tag == "section":
+            self.sections.append(dict(attrs).get("id"))
+        if tag in self.counts:
+            self.counts[tag] += 1
+        self._in_heading = tag in ("h1", "h2", "caption")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("h1", "h2", "caption"):
+            self._in_heading = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_heading and data.strip():
+            self.heading_texts.append(data.strip())
+
+    @property
+    def shape(self) -> tuple:
+        return (self.sections, self.counts)
+
+
+ENGLISH_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def test_every_demo_body_has_the_same_extract_in_english_and_in_welsh(demo_run):
+    """A property over every body of the demo run: the Welsh page has every section, heading,
+    paragraph (the letters sentence included), table row and chart of the English one, in
+    Welsh: lang="cy", no English heading, month name or "pts" left in it."""
+    bodies = sorted(p.name for p in demo_run.extracts.iterdir() if p.is_dir())
+    assert len(bodies) >= 40
+    english_words = {
+        word
+        for code, word in strings("en", "pages")["values"].items()
+        if word != strings("cy", "pages")["values"][code]
+    }
+    letters_sentences = 0
+    for code in bodies:
+        english = PageOutline(page(demo_run.extracts, code, "en"))
+        welsh_html = page(demo_run.extracts, code, "cy")
+        welsh = PageOutline(welsh_html)
+        assert (english.lang, welsh.lang) == ("en", "cy"), code
+        assert english.sections == [
+            "summary",
+            "indicators",
+            "trend",
+            "returns",
+            "services",
+            "notes",
+        ]
+        assert welsh.shape == english.shape, code
+        # Five benchmark bars, and the trend chart when the body has monthly figures.
+        assert english.counts["svg"] in (5, 6), code
+        english_headings = set(english.heading_texts[1:])  # the first is the body's name
+        assert not english_headings & set(welsh.heading_texts), code
+        assert " pts" not in welsh_html, code
+        assert not [m for m in ENGLISH_MONTHS if f"{m} 20" in welsh_html], code
+        assert not [w for w in english_words if f">{w}<" in welsh_html], code  # statuses
+        letters_sentences += "fewer letters a year" in page(demo_run.extracts, code, "en")
+    assert letters_sentences > 0  # the sentence the Welsh page used to lack is in the property
+
+
+def test_extract_pages_pass_axe_in_both_languages(pipeline_run, demo_run):
+    """WCAG 2.x A/AA by axe-core in a real browser: 0 violations, the page's own language."""
+    require_chromium()
+    league = _demo_league(demo_run)
+    with_quartiles = next(b["body_code"] for b in league if b["sector_ranked_bodies"] >= 4)
+    pages = [(pipeline_run.paths.extracts, SWANSEA), (demo_run.extracts, with_quartiles)]
+    for folder, code in pages:
+        with serve(folder) as base:
+            for language in ("en", "cy"):
+                result = audit(f"{base}/{code}/{code}.{language}.html")
+                assert result.lang == language
+                assert result.violations == [], result.describe()
+                assert result.console_errors == []

@@ -5,7 +5,7 @@ damaged or lost warehouse's raw tables back from the archive.
     digital-progress validate FILE... [--body CODE]
         exit 0: every file valid (warnings allowed); 1: a file has errors; 2: a file can't be read
         (the same when its output is cut short: `... | head -1` ends quietly)
-    digital-progress template [--out DIR]
+    digital-progress template [--out DIR] [--body CODE | --sector SECTOR]
     digital-progress rebuild [--data DIR]
         exit 0: raw rebuilt (then run the pipeline again); 2: the archive cannot give it back
 """
@@ -74,18 +74,23 @@ def body_of(parsed: ParsedFile, registered: set[str]) -> str | None:
     return next(iter(named)) if len(named) == 1 and named <= registered else None
 
 
+def refuse_unknown(option: str, code: str, known: set[str]) -> int:
+    """A --body or --sector that is not in the register, with the nearest codes that are."""
+    nearest = difflib.get_close_matches(code, sorted(known), n=3, cutoff=0.6)
+    for language in LANGUAGES:
+        line = text(f"cli.unknown_{option}", language, **{option: code})
+        if nearest:
+            line += " " + text("cli.nearest_codes", language, codes=", ".join(nearest))
+        print(line, file=sys.stderr)
+    return UNREADABLE
+
+
 def validate_command(paths: list[Path], body: str | None) -> int:
     """Check each file as the pipeline would, without loading it; print what would happen."""
     reference = load_reference()
     registered = {b["body_code"] for b in reference.bodies}
     if body is not None and body not in registered:
-        nearest = difflib.get_close_matches(body, sorted(registered), n=3, cutoff=0.6)
-        for language in LANGUAGES:
-            line = text("cli.unknown_body", language, body=body)
-            if nearest:
-                line += " " + text("cli.nearest_bodies", language, codes=", ".join(nearest))
-            print(line, file=sys.stderr)
-        return UNREADABLE
+        return refuse_unknown("body", body, registered)
     blocks: list[str] = []
     files: list[ParsedFile] = []
     unreadable = False
@@ -128,10 +133,16 @@ def validate_command(paths: list[Path], body: str | None) -> int:
     return UNREADABLE if unreadable else INVALID if has_errors else VALID
 
 
-def template_command(folder: Path) -> int:
+def template_command(folder: Path, body: str | None = None, sector: str | None = None) -> int:
+    reference = load_reference()
+    if body is not None and body not in (known := {b["body_code"] for b in reference.bodies}):
+        return refuse_unknown("body", body, known)
+    if sector is not None and sector not in (known := set(reference.sector_names("en"))):
+        return refuse_unknown("sector", sector, known)
+    workbook = template_xlsx(reference, body=body, sector=sector)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "submission_template.csv").write_bytes(template_csv())
-    (folder / "submission_template.xlsx").write_bytes(template_xlsx(load_reference()))
+    (folder / "submission_template.xlsx").write_bytes(workbook)
     csv_path, xlsx_path = folder / "submission_template.csv", folder / "submission_template.xlsx"
     emit([both_languages("cli.template_written", csv=csv_path, xlsx=xlsx_path)])
     return VALID
@@ -166,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("--body", help="your body code: rows about another body are errors")
     template = commands.add_parser("template", help="write the blank template (CSV and XLSX)")
     template.add_argument("--out", type=Path, default=Path("."), help="folder to write into")
+    scope = template.add_mutually_exclusive_group()
+    scope.add_argument("--body", help="your body code: drop-downs offer it and its services")
+    scope.add_argument("--sector", help="a sector code: drop-downs offer its bodies and services")
     rebuild = commands.add_parser(
         "rebuild",
         help="rebuild the warehouse's raw tables from archive/ (damaged or deleted warehouse)",
@@ -179,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             return validate_command(arguments.files, arguments.body)
         if arguments.command == "rebuild":
             return rebuild_command(arguments.data)
-        return template_command(arguments.out)
+        return template_command(arguments.out, arguments.body, arguments.sector)
     except BrokenPipeError:  # a print outside `emit`, e.g. rebuild's progress lines
         stdout_closed()
         return INVALID

@@ -26,14 +26,6 @@ class Column:
     def describe(self, language: str) -> str:
         return text(f"contract.{self.name}", language)
 
-    @property
-    def description(self) -> str:
-        return self.describe("en")
-
-    @property
-    def description_cy(self) -> str:
-        return self.describe("cy")
-
 
 COLUMNS: tuple[Column, ...] = (
     Column("body_code", "text", True),

@@ -173,8 +173,14 @@ def test_template_and_a_filled_in_workbook(tmp_path):
     header = (tmp_path / "submission_template.csv").read_text().strip().split(",")
     assert header == list(COLUMN_NAMES)
     workbook = load_workbook(tmp_path / "submission_template.xlsx")
-    assert workbook.sheetnames == ["Submission", "Data dictionary", "Services", "Bodies"]
-    dictionary = list(workbook["Data dictionary"].iter_rows(values_only=True))
+    assert workbook.sheetnames == [
+        "Submission",
+        "Example - Enghraifft",
+        "Help - Cymorth",
+        "Services - Gwasanaethau",
+        "Bodies - Cyrff",
+    ]
+    dictionary = list(workbook["Help - Cymorth"].iter_rows(values_only=True))
     assert dictionary[1][:3] == ("body_code", "yes", "text") and len(dictionary) == 15
     # Fill it in as an analyst would: the month typed as a date, numbers as numbers.
     sheet = workbook["Submission"]
@@ -195,6 +201,16 @@ def test_template_and_a_filled_in_workbook(tmp_path):
     workbook.save(out)
     path = write(tmp_path, "filled.xlsx", out.getvalue())
     assert main(["validate", str(path)]) == 0
+
+
+def test_a_body_template_offers_its_own_code_and_an_unknown_body_is_refused(tmp_path, capsys):
+    assert main(["template", "--out", str(tmp_path), "--body", CARDIFF]) == 0
+    workbook = load_workbook(tmp_path / "submission_template.xlsx")
+    bodies = [row[0] for row in workbook["Bodies - Cyrff"].iter_rows(min_row=2, values_only=True)]
+    assert bodies == [CARDIFF]
+    assert main(["template", "--out", str(tmp_path / "x"), "--body", "W99999999"]) == 2
+    assert "W99999999" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_installed_console_script_runs_without_dagster(tmp_path):
