@@ -37,7 +37,7 @@ def test_a_rule_names_only_the_values_it_is_given():
 def test_every_contract_column_is_described_in_both_languages_and_nothing_else_is():
     assert set(catalogue()["contract"]) == {c.name for c in COLUMNS}
     periods = next(c for c in COLUMNS if c.name == "period")
-    assert (periods.description, periods.description_cy) == (
+    assert (periods.describe("en"), periods.describe("cy")) == (
         "Month reported, YYYY-MM",
         "Y mis yr adroddir amdano, BBBB-MM",
     )
