@@ -169,24 +169,54 @@ def registered_sectors(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sectors
 
 
+def site_frame() -> dict:
+    """What the site's frame (pages/+layout.svelte) shows, per language: the title, the
+    navigation and the other language's name; and each section's (English, Welsh) path prefix,
+    longest first, so the frame links a page to the same page in the other language."""
+    strings = page_strings()
+    frame: dict = {}
+    for language in LANGUAGES:
+        t = strings[language]
+        links = t["links"]
+        frame[language] = {
+            "title": t["site_title"],
+            "home": links["home"],
+            "nav_label": t["nav_label"],
+            "other_language_name": links["other_language_name"],
+            "nav": [
+                {"href": links["home"], "text": t["home"]},
+                {"href": links["bodies"], "text": t["bodies_title"]},
+                {"href": links["data_quality"], "text": t["dq_title"]},
+                {"href": links["methodology"], "text": t["methodology_title"]},
+            ],
+        }
+    sections = ("body", "sector", "bodies", "data_quality", "methodology", "home")
+    prefixes = [{lang: strings[lang]["links"][s] for lang in LANGUAGES} for s in sections]
+    frame["prefixes"] = sorted(prefixes, key=lambda pair: -len(pair["en"]))
+    return frame
+
+
 def render_pages(
     pages: Path, context: dict, sectors: list[str], sensitivity: list[dict] | None = None
 ) -> list[Path]:
     """Every page twice, in English and in Welsh, from one template each; and the methodology
-    written from the versioned dictionary as it is (0.30 stays 0.30), with the release's
-    sensitivity table."""
+    written from the versioned dictionary, with the release's sensitivity table."""
     strings = page_strings()
     environment = template_environment()
     written = []
     for language in LANGUAGES:
         t = strings[language]
+        # in the register's order (sectors.csv sort_order); a code it does not name goes last
+        order = {code: place for place, code in enumerate(strings["sectors"])}
         names = [
-            {"code": s, "name": strings["sectors"].get(s, {}).get(language, s)} for s in sectors
+            {"code": s, "name": strings["sectors"].get(s, {}).get(language, s)}
+            for s in sorted(sectors, key=lambda s: (order.get(s, len(order)), s))
         ]
         common = {**context, "t": t, "lang": language, "sectors": names}
         outputs = [
             ("index", t["paths"]["index"], {}),
             ("body", t["paths"]["body"], {}),
+            ("bodies", t["paths"]["bodies"], {}),
             ("data_quality", t["paths"]["data_quality"], {}),
         ]
         outputs += [
@@ -199,9 +229,10 @@ def render_pages(
             output.write_text(page.render({**common, **extra}), encoding="utf-8")
             written.append(output)
         methodology_page = pages / t["paths"]["methodology"]
-        title = "Methodology" if language == "en" else "Methodoleg"
+        methodology_page.parent.mkdir(parents=True, exist_ok=True)
+        # The document opens with its own heading: Evidence is not to show the title again.
         methodology_page.write_text(
-            f"---\ntitle: {title}\n---\n\n"
+            f"---\ntitle: {t['methodology_title']}\nhide_title: true\n---\n\n"
             + methodology(load_reference().indicators, language, sensitivity=sensitivity),
             encoding="utf-8",
         )
@@ -224,6 +255,8 @@ def publish_evidence_project(
         "fraction_columns": "{["
         + ", ".join(f"'{i['indicator_code']}_pct'" for i in indicators if i["unit"] == "fraction")
         + "]}",
+        "site": site_frame(),
+        "welsh_home": page_strings()["cy"]["links"]["home"],
     }
     written = []
     environment = template_environment()

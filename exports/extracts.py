@@ -57,6 +57,7 @@ PROGRESS_COLUMNS = (
     "status",
 )
 INDICATOR_COLUMNS = BENCHMARK_COLUMNS + PROGRESS_COLUMNS
+FIGURES_FROM = INDICATOR_COLUMNS.index("value")  # before it: the indicator and its names
 MEASURES = (
     "value",
     "sector_lower_quartile",
@@ -327,28 +328,8 @@ def extract_workbook(
         )
     indicator_sheet = Sheet(
         t["sheets"]["indicators"],
-        [
-            head[c]
-            for c in (
-                "indicator",
-                "value",
-                "sector_lower_quartile",
-                "sector_median",
-                "sector_upper_quartile",
-                "sector_bodies_with_value",
-                "sector_quartile",
-                "sector_quartile_note",
-                "pace",
-                "direction",
-                "target_value",
-                "target_period",
-                "target_status",
-                "required_change_per_year",
-                "projected_month",
-                "status",
-                "indicator_code",
-            )
-        ],
+        # the indicator's name in the reader's language, then the figures as in the CSV
+        [head[c] for c in ("indicator", *INDICATOR_COLUMNS[FIGURES_FROM:], "indicator_code")],
         indicator_rows,
         [None, None, None, None, None, COUNT, WHOLE],
     )

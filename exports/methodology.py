@@ -239,6 +239,8 @@ def _context(indicators: list[dict], sensitivity: list[dict] | None = None) -> d
             i,
             goal_worst_text=_goalpost(i["goal_worst"], i["unit"]),
             goal_best_text=_goalpost(i["goal_best"], i["unit"]),
+            target_text=_goalpost(i["target_value"], i["unit"]),
+            baseline_text=_goalpost(i["baseline_value"], i["unit"]),
         )
         for i in indicators
         if i["role"] == "score"

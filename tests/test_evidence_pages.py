@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from exports.evidence import national_rank_label, page_strings, rank_range_label
+from dagster_project.reference import load_reference
+from exports.evidence import national_rank_label, page_strings, rank_range_label, site_frame
 from tests.conftest import ANGLESEY, CARDIFF, POWYS, SWANSEA
 
 SQL_BLOCK = re.compile(r"^```sql (\w+)\n(.*?)^```", re.S | re.M)
@@ -79,7 +80,10 @@ def test_project_files_exist(pipeline_run):
         "pages/cy/index.md",
         "pages/cy/cyrff/[body_code].md",
         "pages/methodology.md",
-        "pages/methodoleg.md",
+        "pages/cy/methodoleg.md",
+        "pages/bodies/index.md",
+        "pages/cy/cyrff/index.md",
+        "pages/+layout.svelte",
         "pages/sectors/local_authority.md",
         "pages/cy/sectorau/local_authority.md",
         "pages/data-quality.md",
@@ -105,8 +109,9 @@ def test_every_sql_block_runs_and_returns_rows(demo_run):
             rows = con.execute(sql).fetchall()
             assert rows, f"{page.name}: query {name} returned no rows"
             ran += 1
-    # index 3, body 6, data quality 4, six sectors x 2: 25 queries, in English and in Welsh
-    assert ran == 50
+    # index 2, body 7, bodies 1, data quality 5, six sectors x 5: 45 queries, in English and
+    # in Welsh
+    assert ran == 90
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
@@ -240,10 +245,116 @@ def test_every_note_in_the_demo_data_has_words_in_both_languages(demo_run):
     assert notes <= set(strings["en"]["values"]) & set(strings["cy"]["values"])
 
 
+def _methodology_pages(paths) -> tuple[str, str]:
+    pages = paths.evidence / "pages"
+    return (
+        (pages / "methodology.md").read_text(encoding="utf-8"),
+        (pages / "cy" / "methodoleg.md").read_text(encoding="utf-8"),
+    )
+
+
 def test_methodology_pages_carry_the_release_sensitivity_table(pipeline_run):
-    pages = pipeline_run.paths.evidence / "pages"
-    english = (pages / "methodology.md").read_text(encoding="utf-8")
-    welsh = (pages / "methodoleg.md").read_text(encoding="utf-8")
+    english, welsh = _methodology_pages(pipeline_run.paths)
     # Three councils far apart: leaving out an indicator never changes their order.
     assert "| Without Online take-up | 1.000 | 3 |" in english
     assert "| Amrywiad | ρ Spearman | Cyrff rhestredig |" in welsh
+
+
+def _page_rows(con: duckdb.DuckDBPyConnection, page: Path, query: str) -> list[dict]:
+    cursor = con.execute(page_queries(page, CARDIFF)[query])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def test_off_track_counts_agree_with_each_body_s_targets(demo_run):
+    """Every league view counts the indicators a body is off track on; counted again here from
+    indicator_progress (one row per body and indicator), and, on the sector's status table,
+    from the words in the row itself."""
+    con = evidence_connection(demo_run.evidence)
+    expected = dict(
+        con.execute(
+            "select body_code, count(*) filter (where target_status = 'off_track') "
+            "from warehouse.indicator_progress group by body_code"
+        ).fetchall()
+    )
+    off_track = page_strings()["cy"]["values"]["off_track"]
+    pages = demo_run.evidence / "pages"
+    views = [(pages / "index.md", "league"), (pages / "cy" / "index.md", "unranked")]
+    views += [(page, "sector_league") for page in (pages / "sectors").glob("*.md")]
+    views += [(page, "target_status") for page in (pages / "cy" / "sectorau").glob("*.md")]
+    checked = 0
+    for page, query in views:
+        for row in _page_rows(con, page, query):
+            body_code = row["body_link"].rsplit("/", 1)[1]
+            assert row["indicators_off_track"] == expected[body_code], (page, body_code)
+            if query == "target_status":
+                words = [v for k, v in row.items() if k.endswith("_status")]
+                assert words.count(off_track) == expected[body_code], (page, body_code)
+            checked += 1
+    assert checked > len(expected)  # every body, some more than once
+
+
+def test_no_page_shows_a_sector_code(demo_run):
+    """Sector names, never codes, in every column a page shows (links may carry codes)."""
+    con = evidence_connection(demo_run.evidence)
+    codes = set(load_reference().sector_names("en"))
+    for page in pages(demo_run):
+        for name in page_queries(page, CARDIFF):
+            for row in _page_rows(con, page, name):
+                shown = {v for k, v in row.items() if not k.endswith("_link")}
+                assert not shown & codes, (page, name, shown & codes)
+
+
+def test_pace_is_shown_in_percentage_points_for_rates_and_per_cent_for_letters(pipeline_run):
+    """A rate's pace of 0.05 is 5 percentage points: shown as +5.0, with no % sign; letters'
+    pace is a relative change, shown as a per cent."""
+    con = evidence_connection(pipeline_run.paths.evidence)
+    page = pipeline_run.paths.evidence / "pages" / "bodies" / "[body_code].md"
+    shown = {row["indicator_name"]: row for row in _page_rows(con, page, "progress")}
+    raw = dict(
+        con.execute(
+            "select d.name_en, p.pace from warehouse.indicator_progress p "
+            "join warehouse.indicator_dictionary d using (indicator_code) where body_code = ?",
+            [CARDIFF],
+        ).fetchall()
+    )
+    assert shown["Online take-up"]["pace_fmt"] == "+0.0;-0.0;0.0"
+    assert shown["Letters per 1,000 transactions"]["pace_fmt"] == "+0.0%;-0.0%;0.0%"
+    for name, row in shown.items():
+        if raw[name] is None:
+            continue
+        factor = 1 if "%" in row["pace_fmt"] else 100
+        assert row["pace"] == pytest.approx(factor * raw[name]), name
+
+
+def test_welsh_pages_live_under_cy_and_the_frame_links_each_page_to_its_twin(pipeline_run):
+    evidence = pipeline_run.paths.evidence
+    links = re.compile(r"\]\((/[^)]*)\)|'(/[a-z-]*/?)'")  # markdown links, links built in SQL
+    checked = 0
+    for page in (evidence / "pages").rglob("*.md"):
+        welsh = page.relative_to(evidence / "pages").parts[0] == "cy"
+        for link in (a or b for a, b in links.findall(page.read_text(encoding="utf-8"))):
+            assert (link + "/").startswith("/cy/") == welsh, (page, link)
+            checked += 1
+    assert checked > 20
+    frame = site_frame()
+    assert {"en": "/bodies/", "cy": "/cy/cyrff/"} in frame["prefixes"]
+    assert {"en": "/methodology", "cy": "/cy/methodoleg"} in frame["prefixes"]
+    assert frame["prefixes"][-1] == {"en": "/", "cy": "/cy"}  # home last: every path's prefix
+    for pair in frame["prefixes"]:
+        assert (pair["cy"] + "/").startswith("/cy/"), pair
+    assert [item["text"] for item in frame["cy"]["nav"]] == [
+        "Hafan", "Cyrff cyhoeddus", "Ansawdd data", "Methodoleg"
+    ]
+
+
+def test_methodology_shows_targets_as_per_cent_and_its_heading_once(pipeline_run):
+    english, welsh = _methodology_pages(pipeline_run.paths)
+    # online take-up: 0.75 by December 2030, from 0.45 in 2024-01 (the dictionary)
+    assert "| 75% by December 2030 (baseline 45%, 2024-01) |" in english
+    assert "| 75% erbyn Rhagfyr 2030 (llinell sylfaen 45%, 2024-01) |" in welsh
+    # letters per 1,000 stay numbers: 250 by December 2030, from 800
+    assert "| 250 by December 2030 (baseline 800, 2024-01) |" in english
+    for text in (english, welsh):
+        assert "hide_title: true" in text.split("---")[1]
+        assert text.count("\n# ") == 1
