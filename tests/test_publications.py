@@ -391,3 +391,24 @@ def test_extract_pages_pass_axe_in_both_languages(pipeline_run, demo_run):
                 assert result.lang == language
                 assert result.violations == [], result.describe()
                 assert result.console_errors == []
+
+
+def test_the_quartile_note_appears_exactly_where_quartiles_are_withheld(demo_run):
+    """Every sector of the demo, every indicator: a body's row says "fewer than 4 ranked
+    bodies" if and only if its sector has fewer than 4 ranked bodies with a value, which is
+    exactly when no median or quartiles are given; and its extract CSV says the same."""
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select body_code, indicator_code, sector_bodies_with_value, sector_median, "
+            "sector_quartile_note from marts.body_benchmarks"
+        ).fetchall()
+    withheld = {(body, code) for body, code, bodies, _, _ in rows if bodies < 4}
+    assert 0 < len(withheld) < len(rows)  # both cases occur in the demo
+    for body, code, bodies, median, note in rows:
+        assert (note is not None) == ((body, code) in withheld), (body, code, bodies, note)
+        assert (median is None) == ((body, code) in withheld), (body, code, bodies, median)
+    published = demo_run.extracts / CARDIFF / f"{CARDIFF}_indicators.csv"
+    with published.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            noted = row["sector_quartile_note"] != ""
+            assert noted == ((CARDIFF, row["indicator_code"]) in withheld), row

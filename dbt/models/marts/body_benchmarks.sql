@@ -27,7 +27,8 @@ select
     coalesce(b.bodies_with_value, 0) as sector_bodies_with_value,
     {{ quartile_of('l.indicator_value', 'b.lower_quartile', 'b.median', 'b.upper_quartile',
                    'd.polarity') }} as sector_quartile,
-    coalesce(b.quartile_note, {{ quartile_note('0') }}) as sector_quartile_note
+    -- the sector's own note, from the same count; a sector without a benchmark row has 0 bodies
+    {{ quartile_note('coalesce(b.bodies_with_value, 0)') }} as sector_quartile_note
 from long as l
 join {{ ref('stg_indicators') }} as d using (indicator_code)
 left join {{ ref('sector_benchmarks') }} as b using (sector, indicator_code)
