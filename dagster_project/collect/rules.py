@@ -24,6 +24,7 @@ from dagster_project.collect.read import (
     MAX_WORKBOOK_PART_BYTES,
     MAX_WORKBOOK_TEXT_CHARS,
 )
+from dagster_project.reference import load_reference
 
 ERROR, WARNING = "error", "warning"
 
@@ -65,6 +66,15 @@ class Rule:
 
     def fix(self, language: str) -> str:
         return text(f"rules.{self.code}.fix", language)
+
+
+# Rules whose detail is a sector code (from the register): reports show the sector's name.
+NAMES_A_SECTOR = frozenset({"known_service"})
+
+
+@cache
+def _sector_names(language: str) -> dict[str, str]:
+    return load_reference().sector_names(language)
 
 
 RULES: dict[str, Rule] = {
@@ -217,6 +227,8 @@ class Problem:
     def expected(self, language: str) -> str:
         """What was expected, in `language`; for an unknown service code, the likely ones."""
         detail = found_in(self.detail, language)
+        if self.rule in NAMES_A_SECTOR:  # the sector's name, never its code
+            detail = _sector_names(language).get(self.detail, self.detail)
         said = RULES[self.rule].expected(language, detail=detail, value=self.value)
         if self.nearest:
             said += ". " + text("reports.nearest_services", language, codes=_quoted(self.nearest))

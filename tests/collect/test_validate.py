@@ -140,12 +140,13 @@ def test_service_must_be_in_the_catalogue_of_the_body_sector():
     assert problem.nearest == ()
     assert problem.valid == tuple(COUNCIL_SERVICES) and len(COUNCIL_SERVICES) == 13
     assert problem.expected("en") == (
-        "a service code from the catalogue for the local_authority sector. The valid codes: "
+        "a service code from the catalogue of its sector (Local authorities). The valid codes: "
         + ", ".join(f"'{code}'" for code in COUNCIL_SERVICES)
         + "."
     )
-    assert problem.expected("cy").endswith(
-        "sector local_authority. Y codau dilys: " + ", ".join(f"'{c}'" for c in COUNCIL_SERVICES)
+    assert problem.expected("cy") == (
+        "cod gwasanaeth o gatalog ei sector (Awdurdodau lleol). Y codau dilys: "
+        + ", ".join(f"'{c}'" for c in COUNCIL_SERVICES)
         + "."
     )
 
