@@ -128,6 +128,7 @@ QUERIES = {
 # indicator dictionary publishes them at; months and dates are real dates, not text.
 PERCENT = "0.0%"
 SIGNED_PERCENT = "+0.0%;-0.0%;0.0%"
+SIGNED_POINTS = "+0.0;-0.0;0.0"
 COUNT = "#,##0"
 SCORE = "0.0"
 SIGNED_SCORE = "+0.0;-0.0;0.0"
@@ -247,6 +248,14 @@ def _by_body(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list[dict]]:
     return {code: list(group) for code, group in groupby(rows, key=itemgetter("body_code"))}
 
 
+def pace_cell(pace: float | None, unit: str) -> Cell:
+    """A 12-month change as the header says: a share's in percentage points (0.077 -> +7.7),
+    any other indicator's as a relative change in per cent (-0.05 -> -5.0%)."""
+    if unit == "fraction":
+        return Cell(None if pace is None else round(pace * 100, 2), SIGNED_POINTS)
+    return Cell(_rounded(pace, 4), SIGNED_PERCENT)
+
+
 def _rounded(value: float | None, decimals: int) -> float | None:
     return None if value is None else round(value, decimals)
 
@@ -315,7 +324,7 @@ def extract_workbook(
                 row["sector_bodies_with_value"],
                 row["sector_quartile"],
                 words.value(row["sector_quartile_note"]),
-                Cell(_rounded(row["pace"], 4), SIGNED_PERCENT),
+                pace_cell(row["pace"], unit),
                 words.value(row["direction"]),
                 cell("target_value"),
                 _month_or_word(row["target_period"], words),

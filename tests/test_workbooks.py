@@ -330,3 +330,38 @@ def test_template_for_a_sector_or_every_body_and_the_same_bytes_each_time():
     assert template_xlsx(reference, body=SWANSEA) == template_xlsx(reference, body=SWANSEA)
     with pytest.raises(ValueError, match="not a body code"):
         template_xlsx(reference, body="W99999999")
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_12_month_change_is_in_the_unit_its_header_names(demo_run, language):
+    """Shares change in percentage points (0.077 is shown +7.7, not +7.7%); letters per 1,000
+    in per cent. The values are the warehouse's own, read independently, for every body."""
+    import duckdb
+
+    with duckdb.connect(str(demo_run.warehouse), read_only=True) as con:
+        paces = con.execute(
+            "select body_code, indicator_code, pace from marts.indicator_progress"
+        ).fetchall()
+    units = {i["indicator_code"]: i["unit"] for i in load_reference().indicators}
+    by_body: dict[str, dict] = {}
+    for body, indicator, pace in paces:
+        by_body.setdefault(body, {})[indicator] = pace
+    checked = {"fraction": 0, "other": 0}
+    for body, expected in sorted(by_body.items()):
+        workbook = load_workbook(demo_run.extracts / body / f"{body}.{language}.xlsx")
+        sheet = workbook.worksheets[1]
+        header = [c.value for c in sheet[1]]
+        change, code = 8, len(header) - 1  # after the indicator, its value and 6 sector columns
+        for row in sheet.iter_rows(min_row=2):
+            indicator, cell = row[code].value, row[change]
+            if expected.get(indicator) is None:
+                assert cell.value is None, (body, indicator)
+            elif units[indicator] == "fraction":
+                assert cell.number_format == "+0.0;-0.0;0.0", (body, indicator)
+                assert cell.value == pytest.approx(expected[indicator] * 100, abs=0.01)
+                checked["fraction"] += 1
+            else:
+                assert cell.number_format == "+0.0%;-0.0%;0.0%", (body, indicator)
+                assert cell.value == pytest.approx(expected[indicator], abs=0.0001)
+                checked["other"] += 1
+    assert checked["fraction"] > 0 and checked["other"] > 0, checked
