@@ -86,10 +86,9 @@ class Sheet:
 
 
 def spreadsheet_value(value: object) -> object:
-    """A value for a workbook cell: text neutralised, numbers, booleans and dates as they are
-    (a timestamp in UTC, which is what a spreadsheet can hold)."""
-    if isinstance(value, str):
-        return safe_text(value)
+    """A value for a workbook cell: text, numbers, booleans and dates as they are (a timestamp
+    in UTC, which is what a spreadsheet can hold). Text is kept whole: the writer makes every
+    text cell a string, and one that starts like a formula gets Excel's quote prefix."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, float) and not math.isfinite(value):
@@ -117,14 +116,16 @@ class WorkbookWriter:
             },
         )
         self.book.set_properties({"created": datetime(*FIXED_TIME)})
-        self._formats: dict[tuple[str | None, bool], object] = {}
+        self._formats: dict[tuple[str | None, bool, bool], object] = {}
 
-    def format(self, number_format: str | None = None, bold: bool = False):
-        key = (number_format, bold)
+    def format(self, number_format: str | None = None, bold: bool = False, quoted: bool = False):
+        key = (number_format, bold, quoted)
         if key not in self._formats:
             properties: dict[str, object] = {"bold": True} if bold else {}
             if number_format:
                 properties["num_format"] = number_format
+            if quoted:  # Excel's quote prefix: shown as written, kept as text when edited
+                properties["quote_prefix"] = True
             self._formats[key] = self.book.add_format(properties) if properties else None
         return self._formats[key]
 
@@ -132,9 +133,8 @@ class WorkbookWriter:
         """Write one sheet: header bold, frozen and filtered; returns xlsxwriter's worksheet
         for what only some sheets need (data validation)."""
         worksheet = self.book.add_worksheet(sheet.title[:31])
-        bold = self.format(bold=True)
         for column, name in enumerate(sheet.header):
-            worksheet.write_string(0, column, safe_text(str(name)), bold)
+            self._text(worksheet, 0, column, str(name), bold=True)
         lengths = [len(str(name)) for name in sheet.header]
         for row_number, row in enumerate(sheet.rows, start=1):
             for column, raw in enumerate(row):
@@ -158,7 +158,7 @@ class WorkbookWriter:
 
     def _write(self, worksheet, row: int, column: int, value: object, number_format) -> None:
         if isinstance(value, str):
-            worksheet.write_string(row, column, value, self.format())
+            self._text(worksheet, row, column, value)
         elif isinstance(value, bool):
             worksheet.write_boolean(row, column, value, self.format())
         elif isinstance(value, int | float):
@@ -167,7 +167,13 @@ class WorkbookWriter:
             fallback = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
             worksheet.write_datetime(row, column, value, self.format(number_format or fallback))
         else:
-            worksheet.write_string(row, column, safe_text(str(value)), self.format())
+            self._text(worksheet, row, column, str(value))
+
+    def _text(self, worksheet, row: int, column: int, text: str, bold: bool = False) -> None:
+        """A string cell, never a formula; text that starts like one carries the quote prefix,
+        so a reader sees it as written (no added apostrophe) and editing it cannot run it."""
+        quoted = text.startswith(FORMULA_PREFIXES)
+        worksheet.write_string(row, column, text, self.format(bold=bold, quoted=quoted))
 
     def close(self) -> bytes:
         self.book.close()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import zipfile
 from pathlib import Path
 
 import duckdb
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
-from exports.cells import FORMULA_PREFIXES, format_cell, spreadsheet_value
+from exports.cells import FORMULA_PREFIXES, Sheet, format_cell, workbook_bytes
 
 RANK_LABEL = re.compile(r"=?[1-9][0-9]*")
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -31,8 +33,24 @@ def test_open_data_cells_carry_text_as_it_is(text):
 
 @given(st.text(min_size=1))
 def test_spreadsheet_cells_never_start_a_formula(text):
-    assert not str(spreadsheet_value(text)).startswith(FORMULA_PREFIXES)
     assert not format_cell(text, neutralise=True).startswith(FORMULA_PREFIXES)
+
+
+# Text an XML cell can hold: no surrogates, control characters or non-characters.
+CELL_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn")), min_size=1
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(CELL_TEXT)
+def test_workbook_text_is_kept_whole_and_never_a_formula(text):
+    """Any text reaches a workbook as a string cell holding exactly that text; text that starts
+    like a formula carries Excel's quote prefix, so editing the cell cannot run it either."""
+    data = workbook_bytes([Sheet("S", ["h"], [[text]])])
+    cell = load_workbook(io.BytesIO(data))["S"]["A2"]
+    assert (cell.value, cell.data_type) == (text, "s")
+    assert cell.quotePrefix == text.startswith(FORMULA_PREFIXES)
 
 
 def test_a_tie_label_is_written_plainly_and_flagged_as_data():

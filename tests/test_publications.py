@@ -244,7 +244,9 @@ def test_names_with_markup_and_formulas_stay_text(pipeline_run, tmp_path):
         workbook = root / "extracts" / CARDIFF / f"{CARDIFF}.{language}.xlsx"
         summary = load_workbook(workbook)[sheet]
         assert summary["A2"].value == {"en": "Body", "cy": "Corff"}[language]
-        assert summary["B2"].value == "'" + HOSTILE  # neutralised, not a formula
+        # as written, a string cell with Excel's quote prefix: shown, never run
+        assert (summary["B2"].value, summary["B2"].data_type) == (HOSTILE, "s")
+        assert summary["B2"].quotePrefix
         assert summary["B2"].data_type == "s"
         with zipfile.ZipFile(workbook) as archive:  # no formula anywhere in the workbook
             for name in archive.namelist():

@@ -182,8 +182,14 @@ def test_workbook_cells_never_become_formulas_and_bytes_are_stable():
     data = workbook_bytes([sheet])
     assert workbook_bytes([sheet]) == data
     cells = load_workbook(io.BytesIO(data))["S"]
-    assert (cells["A2"].value, cells["A2"].data_type) == ("'=1+1", "s")
-    assert (cells["A3"].value, cells["A3"].data_type) == ("'@SUM(A1)", "s")
+    # Text as written, a string cell, with Excel's quote prefix: no apostrophe shown, never run.
+    assert (cells["A2"].value, cells["A2"].data_type, cells["A2"].quotePrefix) == (
+        "=1+1", "s", True
+    )
+    assert (cells["A3"].value, cells["A3"].data_type, cells["A3"].quotePrefix) == (
+        "@SUM(A1)", "s", True
+    )
+    assert not cells["A1"].quotePrefix  # "text": nothing to protect
     assert (cells["B2"].value, cells["B2"].data_type) == (-3, "n")
     assert (cells["B3"].value, cells["B3"].number_format) == (0.5, "0.0%")
     assert (cells["C2"].value, cells["C2"].number_format) == (datetime(2026, 2, 1), "yyyy-mm")
