@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -46,6 +47,9 @@ STAGES = {
     "open_data": ("publish", "open data"),
 }
 LISTED = 10  # rejected or warned files named at the terminal; the rest are in the log
+PUBLICATIONS = ("evidence_project", "benchmark_extracts", "open_data")
+# How dbt names what failed in its output (the log): "Failure in test <name> (<path>)".
+DBT_FAILURE = re.compile(r"\b(?:Failure|Error) in (?:test|model|seed|unit_test|snapshot) \S+.*$")
 
 
 def stage_line(step: str) -> str:
@@ -160,6 +164,7 @@ class RunSummary:
     collected: Mapping[str, object] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (stage, first line)
     publication: tuple[str, int, int] | None = None  # (period, bodies received, expected)
+    published: bool = False  # every publication asset materialised by this run
 
 
 def _values(metadata: Mapping[str, dg.MetadataValue]) -> dict[str, object]:
@@ -173,9 +178,12 @@ def _first_line(text: str) -> str:
 
 def summarise(result: dg.ExecuteInProcessResult, seconds: float, paths: DataPaths) -> RunSummary:
     summary = RunSummary(result.run_id, result.success, seconds)
+    materialised = set()
     for event in result.get_asset_materialization_events():
+        materialised.add(event.asset_key)
         if event.asset_key == dg.AssetKey("submissions"):
             summary.collected = _values(event.materialization.metadata)
+    summary.published = all(dg.AssetKey(name) in materialised for name in PUBLICATIONS)
     for event in result.all_events:
         error = getattr(event.event_specific_data, "error", None)
         if error is None or event.event_type not in (
@@ -204,6 +212,16 @@ def read_publication(warehouse: Path) -> tuple[str, int, int] | None:
     except duckdb.Error:  # the models have not been built yet
         return None
     return tuple(row) if row else None
+
+
+def dbt_failures(log: Path) -> list[str]:
+    """What dbt says failed, from the run's log ("Failure in test ..."), each once, in order."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = (m.group(0).strip() for m in map(DBT_FAILURE.search, text.splitlines()) if m)
+    return list(dict.fromkeys(found))
 
 
 def _listed(names: list[str]) -> list[str]:
@@ -243,12 +261,15 @@ def summary_lines(summary: RunSummary, paths: DataPaths, log: Path) -> list[str]
             lines += _listed([f"{name}: {why}" for name, why in deferred.items()])
     for where, message in summary.failures:
         lines.append(f"  failed at {where}: {message}")
-    if summary.publication:
+    lines += [f"    dbt: {failure}" for failure in dbt_failures(log)[:LISTED]]
+    if summary.publication and summary.published:
         period, received, expected = summary.publication
         lines.append(
             f"Publication: {publication_label(period)}, "
             f"returns from {received} of {expected} bodies expected"
         )
+    elif not summary.published:
+        lines.append("Not published by this run: the outputs below are the last publication.")
     lines += [
         "Outputs:",
         f"  site           {paths.evidence}  (cd there; npm install; npm run build)",

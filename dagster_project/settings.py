@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -141,14 +141,27 @@ def _is_moment(value: str) -> bool:
     return False
 
 
-def check_settings(period: str, as_of: str) -> None:
-    """Refuse a publication month or as-of moment that dbt would reject part-way through a run.
+def check_settings(period: str, as_of: str, today: date | None = None) -> None:
+    """Refuse a publication month or as-of moment that dbt would reject part-way through a run,
+    or that cannot be published yet: a month that has not ended (by `today`, UTC) has no
+    complete returns, and an as-of moment in the future would show what nobody has sent.
     Empty means the default, so it passes; every bad value is named in one SettingsError."""
+    today = today or datetime.now(UTC).date()
+    last_ended = reporting_month(today)[:7]
     problems = []
     if period and not _is_month(period):
         problems.append(f"{PUBLICATION_PERIOD_ENV}={period!r}: {PERIOD_EXPECTED}")
+    elif period > last_ended:
+        problems.append(
+            f"{PUBLICATION_PERIOD_ENV}={period!r}: expected a month that has ended, "
+            f"{last_ended} or earlier"
+        )
     if as_of and not _is_moment(as_of):
         problems.append(f"{AS_OF_ENV}={as_of!r}: {AS_OF_EXPECTED}")
+    elif as_of[:10] > today.isoformat():
+        problems.append(
+            f"{AS_OF_ENV}={as_of!r}: expected a moment that has passed, {today} or earlier"
+        )
     if problems:
         raise SettingsError("\n".join(problems))
 

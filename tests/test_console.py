@@ -12,13 +12,14 @@ from dagster_project.settings import AS_OF_ENV, PUBLICATION_PERIOD_ENV, REPO_ROO
 from tests.conftest import ANGLESEY, HAND_MADE_FILES, write_landing
 
 
-def make_run(paths: DataPaths) -> subprocess.CompletedProcess:
+def make_run(paths: DataPaths, **settings: str) -> subprocess.CompletedProcess:
     environment = {
         k: v
         for k, v in os.environ.items()
         if k not in (PUBLICATION_PERIOD_ENV, AS_OF_ENV, "DAGSTER_HOME", "MAKEFLAGS", "MAKELEVEL")
     }
     environment["DIGITAL_PROGRESS_DATA"] = str(paths.root)
+    environment.update(settings)
     return subprocess.run(
         ["make", "run"],
         cwd=REPO_ROOT,
@@ -93,3 +94,22 @@ def test_the_instance_under_the_data_root_lists_both_runs(two_runs):
     for run, output in zip(runs, (second, first), strict=True):  # newest first
         assert f"Run {run.run_id[:8]} succeeded" in output.stdout
         assert run.tags["publication"] == "12 months to 2026-02"
+
+
+def test_a_failed_run_names_what_failed_and_does_not_claim_a_publication(tmp_path):
+    """January 2000 is a valid month that has ended, but no body sent a return for it: the
+    blocking dbt test stops the run after collecting. The summary names the failed dbt test,
+    says nothing was published, and says what to do."""
+    paths = DataPaths(tmp_path / "data").ensure()
+    write_landing(paths, HAND_MADE_FILES)
+    failed = make_run(paths, **{PUBLICATION_PERIOD_ENV: "2000-01"})
+    assert failed.returncode != 0
+    out = failed.stdout
+    assert " FAILED in " in out
+    assert "  failed at model: " in out
+    assert "    dbt: Failure in test publication_month_has_enough_returns" in out
+    assert "Not published by this run: the outputs below are the last publication." in out
+    assert "Publication: " not in out
+    assert "What to do: " in out
+    assert not (paths.open_data / "league_table.csv").exists()
+    assert len((out + failed.stderr).splitlines()) < 40

@@ -5,6 +5,7 @@ and by the PlatformSettings resource when a run starts, so a bad value moves no 
 import os
 import subprocess
 import sys
+from datetime import date
 
 import dagster as dg
 import pytest
@@ -26,9 +27,26 @@ from tests.conftest import CARDIFF, TAX, row, submission, write_landing
 VALID_MONTHS = {f"{year:04d}-{month:02d}" for year in range(2000, 2101) for month in range(1, 13)}
 
 
-@pytest.mark.parametrize("period", ["", "2000-01", "2026-09", "2026-12", "2100-12"])
-def test_a_real_month_or_empty_is_accepted(period):
-    check_settings(period, "")
+@pytest.mark.parametrize("period", ["", "2000-01", "2026-09", "2026-10"])
+def test_a_real_month_that_has_ended_or_empty_is_accepted(period):
+    check_settings(period, "", today=date(2026, 11, 26))
+
+
+@pytest.mark.parametrize("period", ["2026-11", "2026-12", "2030-01", "2100-12"])
+def test_a_month_that_has_not_ended_is_refused_before_anything_runs(period):
+    """On 26 November 2026 the latest month that has ended is October: a later month has no
+    complete returns, and publishing it could only fail at the blocking test, after collecting."""
+    with pytest.raises(SettingsError) as raised:
+        check_settings(period, "", today=date(2026, 11, 26))
+    assert str(raised.value) == (
+        f"DIGITAL_PROGRESS_PERIOD={period!r}: expected a month that has ended, 2026-10 or earlier"
+    )
+
+
+def test_an_as_of_moment_in_the_future_is_refused():
+    check_settings("", "2026-11-26 23:59", today=date(2026, 11, 26))
+    with pytest.raises(SettingsError, match="expected a moment that has passed, 2026-11-26"):
+        check_settings("", "2026-11-27", today=date(2026, 11, 26))
 
 
 @pytest.mark.parametrize(
