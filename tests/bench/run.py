@@ -264,7 +264,7 @@ def table(results: list[dict]) -> str:
     ]
     for r in results:
         runs, refs = r["runs"], r["references"]
-        collect = runs["full"]["stages"].get("collect_submissions", float("nan"))
+        collect = runs["full"]["stages"].get("submissions", float("nan"))  # the collect step
         lines.append(
             f"| {r['scale']['name']} | {r['files']:,} | {r['rows']:,} "
             f"| {runs['full']['seconds']:.1f} s | {collect:.1f} s "
@@ -303,7 +303,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", action="append", choices=sorted(SCALES))
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/digital-progress-bench"))
+    parser.add_argument(
+        "--table", action="store_true", help="only print the table of the results in --out"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        found = [json.loads(p.read_text()) for p in sorted(args.out.glob("*.json"))]
+        print(table(sorted(found, key=lambda r: r["files"])))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for name in args.scale or ["wales"]:
