@@ -183,6 +183,8 @@ def site_frame() -> dict:
             "home": links["home"],
             "nav_label": t["nav_label"],
             "other_language_name": links["other_language_name"],
+            "table": t["table_label"],
+            "no_results": t["no_results"],
             "nav": [
                 {"href": links["home"], "text": t["home"]},
                 {"href": links["bodies"], "text": t["bodies_title"]},

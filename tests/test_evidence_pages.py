@@ -358,3 +358,57 @@ def test_methodology_shows_targets_as_per_cent_and_its_heading_once(pipeline_run
     for text in (english, welsh):
         assert "hide_title: true" in text.split("---")[1]
         assert text.count("\n# ") == 1
+
+
+def test_quarantined_files_show_the_body_s_name_and_how_they_came_in_words(demo_run):
+    """Not the sender's code ("RYT") nor the source's ("landing"): the body's name and the
+    catalogue's words, in the page's language."""
+    con = evidence_connection(demo_run.evidence)
+    bodies = {b["body_code"]: b for b in load_reference().bodies}
+    sources = con.execute(
+        "select distinct source from warehouse.submission_files where status = 'rejected'"
+    ).fetchall()
+    assert sources, "the demo data has no quarantined file"
+    root = demo_run.evidence / "pages"
+    for language, page in (
+        ("en", root / "data-quality.md"),
+        ("cy", root / "cy" / "ansawdd-data.md"),
+    ):
+        words = page_strings()[language]["values"]
+        rows = _page_rows(con, page, "quarantined")
+        assert rows
+        names = {b[f"name_{language}"] for b in bodies.values()}
+        for row in rows:
+            assert row["sender"] not in bodies and row["sender"] in names, row
+            assert row["source"] in {words["landing"], words["api"]}, row
+
+
+def test_evidence_s_english_controls_are_turned_off_on_every_table_and_chart(demo_run):
+    """Download, full-screen and save-image buttons speak English only: every table and chart
+    turns them off (`isFullPage` also leaves out the table's hidden full-screen copy)."""
+    checked = 0
+    for page in pages(demo_run):
+        text = SQL_BLOCK.sub("", page.read_text(encoding="utf-8"))
+        for tag, attributes in COMPONENT.findall(text):
+            attrs = dict(ATTRIBUTE.findall(attributes))
+            if tag == "DataTable":
+                assert attrs.get("downloadable") == "false", (page, attrs)
+                assert attrs.get("isFullPage") == "true", (page, attrs)
+            elif tag.endswith("Chart"):
+                assert attrs.get("downloadableData") == "false", (page, attrs)
+                assert attrs.get("downloadableImage") == "false", (page, attrs)
+            else:
+                continue
+            checked += 1
+    assert checked > 30
+
+
+def test_a_body_page_does_not_ask_the_reader_to_choose_a_body(demo_run):
+    root = demo_run.evidence / "pages"
+    for language, body, home in (
+        ("en", root / "bodies" / "[body_code].md", root / "index.md"),
+        ("cy", root / "cy" / "cyrff" / "[body_code].md", root / "cy" / "index.md"),
+    ):
+        choose = page_strings()[language]["choose_body"]
+        assert choose not in body.read_text(encoding="utf-8")
+        assert choose in home.read_text(encoding="utf-8")

@@ -210,3 +210,68 @@ def test_the_frame_links_each_page_to_its_twin_and_marks_where_the_reader_is(aud
     assert re.search(r'<a href="/cy/cyrff"[^>]*aria-current="page"', bodies)
     body = audits[f"/bodies/{CARDIFF}"].html
     assert re.search(rf'<a href="/cy/cyrff/{CARDIFF}"[^>]*\blang="cy"', body)
+
+
+# Words of Evidence's own controls (download and full-screen buttons, the full-screen copy of a
+# table with its pager, the hidden "No Results", the charts' image and data buttons): English
+# whatever the page's language, so the pages turn those controls off.
+EVIDENCE_ENGLISH = (
+    "Download",
+    "Fullscreen",
+    "records",
+    "No Results",
+    "Save Image",
+    "Page 1",
+    "first-page",
+    "previous-page",
+)
+WELSH_AUDITED = [path for path in AUDITED if is_welsh(path)]
+
+
+@pytest.mark.parametrize("path", WELSH_AUDITED)
+def test_welsh_pages_carry_none_of_evidence_s_english_controls(audits, path):
+    markup = audits[path].html
+    found = [word for word in EVIDENCE_ENGLISH if word in markup]
+    assert found == [], (path, found)
+    assert "<dialog" not in markup, path  # no hidden full-screen copy of a table
+
+
+def _titles(markup: str) -> list[str]:
+    return [visible_text(t).strip() for t in re.findall(r"<title>(.*?)</title>", markup, re.S)]
+
+
+def test_a_body_page_is_titled_with_the_body_s_name_in_the_html_as_built(site):
+    """The prerendered <title>, before any script runs, is the body's name (the first <title>
+    is the one browsers, search engines and screen readers take)."""
+    cardiff = next(b for b in load_reference().bodies if b["body_code"] == CARDIFF)
+    pages = built_pages(site)
+    for path, name, generic in (
+        (f"/bodies/{CARDIFF}", cardiff["name_en"], page_strings()["en"]["bodies_title"]),
+        (f"/cy/cyrff/{CARDIFF}", cardiff["name_cy"], page_strings()["cy"]["bodies_title"]),
+    ):
+        titles = _titles(pages[path].read_text(encoding="utf-8"))
+        assert titles and titles[0].startswith(name), (path, titles)
+        assert generic not in titles, (path, titles)
+    index = _titles(pages["/cy/cyrff"].read_text(encoding="utf-8"))
+    assert index and index[0] == page_strings()["cy"]["bodies_title"]
+
+
+def test_a_body_page_does_not_ask_the_reader_to_choose_a_body(audits):
+    for path, language in ((f"/bodies/{CARDIFF}", "en"), (f"/cy/cyrff/{CARDIFF}", "cy")):
+        assert page_strings()[language]["choose_body"] not in visible_text(audits[path].html)
+    assert page_strings()["cy"]["choose_body"] in visible_text(audits["/cy"].html)
+
+
+@pytest.mark.parametrize("path", [p for p in AUDITED if "method" not in p])
+def test_table_scroll_boxes_are_named_regions_in_the_page_s_language(audits, path):
+    markup = audits[path].html
+    boxes = re.findall(r"<div\b[^>]*\bclass=\"[^\"]*\bscrollbox\b[^>]*>", markup)
+    assert boxes, path
+    table = page_strings()["cy" if is_welsh(path) else "en"]["table_label"]
+    names = []
+    for box in boxes:
+        assert 'role="region"' in box and 'tabindex="0"' in box, (path, box)
+        name = re.search(r'\baria-label="([^"]*)"', box)
+        assert name and html.unescape(name.group(1)).startswith(table), (path, box)
+        names.append(name.group(1))
+    assert len(set(names)) == len(names), (path, names)  # each region its own name
