@@ -197,11 +197,9 @@ class Words:
         return f"{value * 100:.1f}%" if unit == "fraction" else f"{value:,.1f}"
 
     def pace(self, value: float | None, unit: str) -> str:
-        """A share's change in percentage points, a rate's in per cent."""
-        if value is None:
-            return "–"
-        if unit == "fraction":
-            return self.t["percentage_points"].format(value=f"{value * 100:+.1f}")
+        """A share's change in percentage points (as `change`), any other's in per cent."""
+        if value is None or unit == "fraction":
+            return self.change(value, unit)
         return f"{value * 100:+.1f}%"
 
     def change(self, value: float | None, unit: str) -> str:
