@@ -24,6 +24,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.definitions import defs
+from dagster_project.progress import parse_progress
 from dagster_project.settings import (
     AS_OF_ENV,
     PUBLICATION_PERIOD_ENV,
@@ -65,14 +66,22 @@ def publication_label(period: str) -> str:
 # Progress, as the run goes --------------------------------------------------------------------
 
 
-class _Progress(logging.Handler):
-    """Writes a line per step (its stage and how long it took), and errors, to the terminal."""
+NOT_A_TERMINAL_EVERY = 30.0  # seconds between progress lines when output is a file or a pipe
 
-    def __init__(self, terminal: TextIO):
+
+class _Progress(logging.Handler):
+    """Writes a line per step (its stage and how long it took), and errors, to the terminal.
+    While a long step works, its progress (files read, extracts written) rewrites the step's line
+    on a terminal; into a file or a pipe, a line of its own at most every 30 seconds."""
+
+    def __init__(self, terminal: TextIO, clock=time.monotonic):
         super().__init__(logging.DEBUG)  # Dagster's step events are logged at DEBUG
         self.terminal = terminal
+        self.clock = clock
         self.started: dict[str, float] = {}
         self.open_line = False
+        self.shown: dict[str, float] = {}  # when a step's progress was last written
+        self.is_terminal = bool(getattr(terminal, "isatty", lambda: False)())
 
     def _write(self, text: str, end: str = "\n") -> None:
         self.terminal.write(text + end)
@@ -92,6 +101,10 @@ class _Progress(logging.Handler):
                 self._close_line()
                 self._write(stage_line(step) + " not run")
             return
+        progress = parse_progress(meta.get("orig_message", "")) if event is None else None
+        if progress is not None and step in self.started:
+            self._show_progress(step, *progress[1:])
+            return
         if event is None:
             # Messages of the platform's own: errors, and a resource's warnings (the writer
             # lock's "waiting for another run"); a step's warnings are summed up at the end.
@@ -104,13 +117,15 @@ class _Progress(logging.Handler):
         kind = event.event_type
         if kind == dg.DagsterEventType.STEP_START:
             self._close_line()
-            self.started[step] = time.monotonic()
+            self.started[step] = self.clock()
             self._write(stage_line(step), end="")
             self.open_line = True
         elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
-            seconds = time.monotonic() - self.started.get(step, time.monotonic())
+            seconds = self.clock() - self.started.get(step, self.clock())
             outcome = "done" if kind == dg.DagsterEventType.STEP_SUCCESS else "FAILED"
-            if not self.open_line:
+            if self.is_terminal and step in self.shown:  # the line holds progress: rewrite it
+                self._write("\r\033[K" + stage_line(step), end="")
+            elif not self.open_line:
                 self._write(stage_line(step), end="")
             self._write(f" {outcome} ({seconds:.1f} s)")
             self.open_line = False
@@ -118,14 +133,26 @@ class _Progress(logging.Handler):
             self._close_line()
             self._write(stage_line(step) + " skipped")
 
+    def _show_progress(self, step: str, done: int, total: int, what: str) -> None:
+        now = self.clock()
+        counted = f"{done:,} of {total:,} {what}"
+        if self.is_terminal:
+            self.shown[step] = now
+            self._write("\r\033[K" + stage_line(step) + " " + counted, end="")
+            self.open_line = True
+        elif now - self.shown.get(step, self.started[step]) >= NOT_A_TERMINAL_EVERY:
+            self.shown[step] = now
+            self._close_line()
+            self._write(f"  {'':<8} {counted}")
 
-def progress_logger(terminal: TextIO) -> dg.LoggerDefinition:
+
+def progress_logger(terminal: TextIO, clock=time.monotonic) -> dg.LoggerDefinition:
     """A Dagster logger that reports the run's progress at the terminal."""
 
     @dg.logger(description="Progress of `make run` at the terminal.")
     def progress(_context: dg.InitLoggerContext) -> logging.Logger:
         logger = logging.Logger("digital_progress.progress", logging.DEBUG)
-        logger.addHandler(_Progress(terminal))
+        logger.addHandler(_Progress(terminal, clock))
         return logger
 
     return progress

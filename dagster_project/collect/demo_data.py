@@ -312,12 +312,21 @@ def receive_history(
 
 
 def write_demo_submissions(
-    paths: DataPaths, reference: Reference, *, received_by: datetime | None = None, **options
+    paths: DataPaths,
+    reference: Reference,
+    *,
+    received_by: datetime | None = None,
+    only_last: bool = False,
+    **options,
 ) -> int:
     """Write the demo files to landing/, each with its receipt time as its modification time.
     With `received_by`, the files received by then are collected first, at their times (see
-    `receive_history`); those rejected are not left in landing/, as a real run removes them."""
+    `receive_history`); those rejected are not left in landing/, as a real run removes them.
+    With `only_last`, only the files of the last month are written: a new month's returns."""
     files = demo_submissions(reference, **options)
+    if only_last:
+        last = month_list(options.get("end", DEFAULT_END), 1)[0]
+        files = {name: data for name, data in files.items() if file_period(name) == last}
     times = receipt_times(list(files), options.get("seed", "wales"))
     rejected: set[str] = set()
     if received_by is not None:
@@ -348,13 +357,20 @@ def main(argv: list[str] | None = None) -> None:
         help="only write the files to landing/, for the next run to collect them all (what "
         "`make bench` measures); the warehouse then records them all as received at that run",
     )
+    parser.add_argument(
+        "--only-last",
+        action="store_true",
+        help="with --uncollected: only the last month's files (a new month, for `make bench`)",
+    )
     args = parser.parse_args(argv)
     paths = DataPaths(default_data_root()).ensure()
     if args.if_empty and any(p.is_file() for p in paths.landing.rglob("*")):
         print(f"Landing zone {paths.landing} already holds files: no demo data generated.")
         return
     if args.uncollected:
-        count = write_demo_submissions(paths, load_reference(), end=args.end, months=args.months)
+        count = write_demo_submissions(
+            paths, load_reference(), end=args.end, months=args.months, only_last=args.only_last
+        )
         print(f"Wrote {count} demo submission files to {paths.landing}, none collected yet.")
         return
     received_by = datetime.combine(due_date(args.end), COLLECTION_TIME)

@@ -209,8 +209,17 @@ def bench(scale: Scale, work: Path) -> dict:
     end, months = new_month(scale)
     fresh = work / "new-month"
     measure(
-        [python, "-m", "dagster_project.collect.demo_data", "--uncollected", "--end", end,
-         "--months", str(months)],
+        [
+            python,
+            "-m",
+            "dagster_project.collect.demo_data",
+            "--uncollected",
+            "--only-last",
+            "--end",
+            end,
+            "--months",
+            str(months),
+        ],
         cwd=repo,
         env={**env, "DIGITAL_PROGRESS_DATA": str(fresh)},
     )
@@ -275,6 +284,45 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def goals(result: dict) -> list[tuple[str, str, bool]]:
+    """Issue 11's goals that apply to a result's scale: (goal, what was measured, met)."""
+    runs, refs = result["runs"], result["references"]
+    full = runs["full"]["seconds"]
+    collect = runs["full"]["stages"].get("submissions", float("nan"))
+    floor, pandas = refs["duckdb"]["seconds"], refs["pandas"]["seconds"]
+    peak_gb = max(m["peak_mb"] for m in runs.values()) / 1024
+    nothing, month = runs["nothing_new"]["seconds"], runs["new_month"]["seconds"]
+    name = result["scale"]["name"]
+    found: list[tuple[str, str, bool]] = []
+    if name == "wales":
+        found.append(("run with nothing new < 15 s", f"{nothing:.1f} s", nothing < 15))
+    if name == "2k-bodies":
+        found += [
+            ("collect <= 3x DuckDB floor", f"{collect / floor:.1f}x", collect <= 3 * floor),
+            ("nothing new < 20% of full", f"{nothing / full:.0%}", nothing < 0.2 * full),
+            ("new month < 35% of full", f"{month / full:.0%}", month < 0.35 * full),
+            ("peak memory < 2 GB", f"{peak_gb:.2f} GB", peak_gb < 2),
+        ]
+    if name == "uk":
+        found += [
+            ("collect <= 60 s", f"{collect:.1f} s", collect <= 60),
+            ("peak memory <= 2 GB", f"{peak_gb:.2f} GB", peak_gb <= 2),
+            ("whole publication <= 5 min", f"{full:.0f} s", full <= 300),
+            ("full run >= 5x faster than pandas", f"{pandas / full:.1f}x", pandas >= 5 * full),
+        ]
+    return found
+
+
+def goals_table(results: list[dict]) -> str:
+    lines = ["| scale | goal | measured | met |", "|---|---|---|---|"]
+    for r in results:
+        for goal, measured, met in goals(r):
+            lines.append(
+                f"| {r['scale']['name']} | {goal} | {measured} | {'yes' if met else 'no'} |"
+            )
+    return "\n".join(lines)
+
+
 def chart(result: dict) -> str:
     """A plain SVG bar chart: seconds per measure, each bar labelled with its value."""
     bars = [
@@ -309,7 +357,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.table:
         found = [json.loads(p.read_text()) for p in sorted(args.out.glob("*.json"))]
-        print(table(sorted(found, key=lambda r: r["files"])))
+        found.sort(key=lambda r: r["files"])
+        print(table(found) + "\n\n" + goals_table(found))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -320,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
         (args.out / f"{name}.svg").write_text(chart(result))
         results.append(result)
         print(table([result]).splitlines()[-1], flush=True)
-    print(table(results))
+    print(table(results) + "\n\n" + goals_table(results))
 
 
 if __name__ == "__main__":

@@ -110,3 +110,20 @@ def test_demo_records_when_each_file_arrived(reference, data_paths):
     assert sorted(statuses.values()).count("rejected") == 3
     for name, mtime in landing.items():
         assert mtime == times[name].replace(tzinfo=UTC).timestamp()
+
+
+def test_only_last_writes_exactly_the_new_months_files(reference, data_paths):
+    # What `make bench` adds as "a new month": the last month's files of the longer history,
+    # byte for byte, and nothing else.
+    written = write_demo_submissions(
+        data_paths, reference, end="2026-10", months=13, only_last=True
+    )
+    everything = demo_submissions(reference, end="2026-10", months=13)
+    expected = {name: data for name, data in everything.items() if "_2026-10" in name}
+    on_disk = {
+        path.relative_to(data_paths.landing).as_posix(): path.read_bytes()
+        for path in data_paths.landing.rglob("*")
+        if path.is_file()
+    }
+    assert written == len(expected) == len(on_disk) > 30
+    assert on_disk == expected
