@@ -8,7 +8,12 @@ def result(name, full, collect, nothing, month, floor, pandas, peak_mb):
         "scale": {"name": name},
         "references": {"duckdb": {"seconds": floor}, "pandas": {"seconds": pandas}},
         "runs": {
-            "full": {"seconds": full, "peak_mb": peak_mb, "stages": {"submissions": collect}},
+            "full": {
+                "seconds": full,
+                "peak_mb": peak_mb,
+                "stages": {"submissions": collect},
+                "stage_peak_mb": {"submissions": peak_mb / 2},
+            },
             "nothing_new": {"seconds": nothing, "peak_mb": 100, "stages": {}},
             "new_month": {"seconds": month, "peak_mb": 100, "stages": {}},
         },
@@ -28,14 +33,15 @@ def test_2k_goals_are_ratios_within_one_run():
 
 
 def test_uk_goals_compare_the_whole_run_with_pandas():
-    # 600 s of pandas over a 120 s run is 5.0x (met); 61 s of collect misses 60 s.
+    # 600 s of pandas over a 120 s run is 5.0x (met); 61 s of collect misses 60 s; collect's
+    # own peak, 1,500 / 2 = 750 MB, is 0.73 GB.
     found = dict(
         (goal, (measured, met))
         for goal, measured, met in goals(result("uk", 120, 61, 10, 20, 30, 600, 1500))
     )
     assert found == {
         "collect <= 60 s": ("61.0 s", False),
-        "peak memory <= 2 GB": ("1.46 GB", True),
+        "collect peak memory <= 2 GB": ("0.73 GB", True),
         "whole publication <= 5 min": ("120 s", True),
         "full run >= 5x faster than pandas": ("5.0x", True),
     }

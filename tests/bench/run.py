@@ -41,6 +41,8 @@ class Measure:
     peak_mb: float
     output: str = ""
     stages: dict[str, float] = field(default_factory=dict)
+    stage_peak_mb: dict[str, float] = field(default_factory=dict)
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (epoch seconds, tree kB)
 
 
 def _children() -> dict[int, list[int]]:
@@ -82,13 +84,12 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> Measure:
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    peak = 0
+    samples: list[tuple[float, int]] = []
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss_kb(process.pid))
+            samples.append((time.time(), _tree_rss_kb(process.pid)))
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -99,7 +100,8 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str]) -> Measure:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return Measure(seconds=round(seconds, 2), peak_mb=round(peak / 1024, 1), output=output)
+    peak = max((kb for _, kb in samples), default=0)
+    return Measure(round(seconds, 2), round(peak / 1024, 1), output, samples=samples)
 
 
 def copy_repository(target: Path) -> Path:
@@ -123,20 +125,29 @@ def copy_repository(target: Path) -> Path:
     return target
 
 
-def step_stats(env: dict[str, str]) -> dict[str, float]:
-    """Seconds per step of the latest run in the instance under the data root."""
+def step_stats(env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """(start, end) in epoch seconds of each step of the latest run in the instance under the
+    data root."""
     script = (
         "import json\n"
         "from dagster import DagsterInstance\n"
         "i = DagsterInstance.get()\n"
         "run = i.get_run_records(limit=1)[0].dagster_run\n"
-        "print(json.dumps({s.step_key: round(s.end_time - s.start_time, 2)\n"
+        "print(json.dumps({s.step_key: (s.start_time, s.end_time)\n"
         "    for s in i.get_run_step_stats(run.run_id) if s.end_time and s.start_time}))\n"
     )
     done = subprocess.run(
         [str(PYTHON), "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    return json.loads(done.stdout)
+    return {step: tuple(times) for step, times in json.loads(done.stdout).items()}
+
+
+def per_stage(m: Measure, steps: dict[str, tuple[float, float]]) -> None:
+    """Each step's seconds, and the peak memory of the process tree while it ran."""
+    for step, (start, end) in steps.items():
+        m.stages[step] = round(end - start, 2)
+        during = [kb for moment, kb in m.samples if start <= moment <= end]
+        m.stage_peak_mb[step] = round(max(during, default=0) / 1024, 1)
 
 
 def new_month(scale: Scale) -> tuple[str, int]:
@@ -202,7 +213,7 @@ def bench(scale: Scale, work: Path) -> dict:
     def pipeline() -> Measure:
         # What `make run` runs once its checks pass: the job, quietly, with a summary.
         m = measure([python, "-m", "dagster_project.console"], cwd=repo, env=env)
-        m.stages = step_stats(env)
+        per_stage(m, step_stats(env))
         return m
 
     runs = {"full": pipeline(), "nothing_new": pipeline()}
@@ -240,7 +251,12 @@ def bench(scale: Scale, work: Path) -> dict:
         "generate_seconds": generate.seconds,
         "references": references,
         "runs": {
-            name: {"seconds": m.seconds, "peak_mb": m.peak_mb, "stages": m.stages}
+            name: {
+                "seconds": m.seconds,
+                "peak_mb": m.peak_mb,
+                "stages": m.stages,
+                "stage_peak_mb": m.stage_peak_mb,
+            }
             for name, m in runs.items()
         },
     }
@@ -291,6 +307,7 @@ def goals(result: dict) -> list[tuple[str, str, bool]]:
     collect = runs["full"]["stages"].get("submissions", float("nan"))
     floor, pandas = refs["duckdb"]["seconds"], refs["pandas"]["seconds"]
     peak_gb = max(m["peak_mb"] for m in runs.values()) / 1024
+    collect_gb = runs["full"].get("stage_peak_mb", {}).get("submissions", float("nan")) / 1024
     nothing, month = runs["nothing_new"]["seconds"], runs["new_month"]["seconds"]
     name = result["scale"]["name"]
     found: list[tuple[str, str, bool]] = []
@@ -306,7 +323,7 @@ def goals(result: dict) -> list[tuple[str, str, bool]]:
     if name == "uk":
         found += [
             ("collect <= 60 s", f"{collect:.1f} s", collect <= 60),
-            ("peak memory <= 2 GB", f"{peak_gb:.2f} GB", peak_gb <= 2),
+            ("collect peak memory <= 2 GB", f"{collect_gb:.2f} GB", collect_gb <= 2),
             ("whole publication <= 5 min", f"{full:.0f} s", full <= 300),
             ("full run >= 5x faster than pandas", f"{pandas / full:.1f}x", pandas >= 5 * full),
         ]
