@@ -80,9 +80,11 @@ def test_full_logs_go_to_a_file_under_the_data_root(two_runs):
     assert len(logs) == 2
     for log, run in zip(logs, (first, second), strict=True):
         assert f"full log       {log}" in run.stdout
-        text = log.read_text()
-        assert " - DEBUG - digital_progress - " in text  # Dagster's events
-        assert "Running with dbt=" in text  # dbt's own output
+        assert " - DEBUG - digital_progress - " in log.read_text()  # Dagster's events
+    assert "Running with dbt=" in logs[0].read_text()  # dbt's own output
+    # nothing new in the second run: dbt is not started, and the log says why
+    assert "Running with dbt=" not in logs[1].read_text()
+    assert "dbt build not rebuilt: no new file" in logs[1].read_text()
     assert not any(p.suffix == ".log" for p in paths.exports.rglob("*"))
 
 

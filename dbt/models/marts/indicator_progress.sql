@@ -116,6 +116,12 @@ select
         when m.value is null then null
         when (m.value - m.target_value) * m.better_sign >= 0 then 'met'
         when m.change_per_month is null then null  -- no pace yet: no projection
+        -- a tiny pace projects beyond any calendar (a take-up 0.00002 better than a year ago
+        -- needs 100,000 years): past the year 9999 it is not at current pace, not a failed build
+        when m.change_per_month * m.better_sign > 0
+            and (m.target_value - m.value) / m.change_per_month
+                > (9999 - year(m.publication_month)) * 12
+            then 'not at current pace'
         when m.change_per_month * m.better_sign > 0
             then strftime(m.publication_month + to_months(
                 cast(ceil((m.target_value - m.value) / m.change_per_month) as integer)), '%Y-%m')
