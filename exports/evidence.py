@@ -4,6 +4,7 @@ shows as text; templates see only codes and the indicator dictionary."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Sequence
@@ -17,7 +18,8 @@ import pyarrow.parquet as pq
 from dagster_project.catalogue import LANGUAGES, strings
 from dagster_project.reference import load_reference
 from exports.methodology import methodology
-from exports.open_data import sensitivity_rows
+from exports.open_data import TABLES, sensitivity_rows
+from exports.release import query_fingerprint, sources_fingerprint
 from exports.templating import TEMPLATES_DIR, template_environment
 
 # What the Evidence project reads, one Parquet file per source query.
@@ -240,6 +242,18 @@ def render_pages(
         )
         written.append(methodology_page)
     return written
+
+
+def evidence_inputs(con: duckdb.DuckDBPyConnection, version: str) -> str:
+    """The fingerprint of everything the project is made of: its sources' rows, the register
+    and sensitivity rows its pages read, the templates, words and reference data, the version."""
+    queries = [
+        *EVIDENCE_SOURCES.values(),
+        "select body_code, name_en, name_cy, sector from reference.bodies",
+        TABLES["sensitivity_agreement"][0],
+    ]
+    parts = (sources_fingerprint(), version, query_fingerprint(con, queries))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def publish_evidence_project(

@@ -11,7 +11,10 @@ catalogue (`dagster_project/catalogue/extracts.yaml`); names from the reference 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -29,6 +32,7 @@ from exports.cells import Cell, Sheet, format_rows, spreadsheet_value, workbook_
 from exports.charts import benchmark_bar, trend_line
 from exports.evidence import rank_labels
 from exports.open_data import SCORE_COLUMNS, column_decimals
+from exports.release import carry_file, rows_digest_sql, schema_of, sources_fingerprint
 from exports.templating import template_environment
 
 # From body_benchmarks (the body beside its sector), then from indicator_progress (its path).
@@ -103,24 +107,34 @@ SUMMARY_COLUMNS = (
     *SCORE_COLUMNS,
 )
 
+# What an extract is made of, per body: each query's rows (unordered) and the order they are
+# shown in. The same queries give the rows rendered and the fingerprint that says whether a body
+# must be rendered again, so that nothing an extract shows escapes its fingerprint.
 QUERIES = {
-    "summary": f"select {', '.join(SUMMARY_COLUMNS)} from marts.league_table",
-    "indicators": f"""
-        select b.body_code, {", ".join("b." + c for c in BENCHMARK_COLUMNS)},
+    "summary": (f"select {', '.join(SUMMARY_COLUMNS)} from marts.league_table", "body_code"),
+    "indicators": (
+        f"""select b.body_code, {", ".join("b." + c for c in BENCHMARK_COLUMNS)},
             {", ".join("p." + c for c in PROGRESS_COLUMNS)}
         from marts.body_benchmarks b
-        join marts.indicator_progress p using (body_code, indicator_code)
-        order by b.body_code, b.indicator_code""",
+        join marts.indicator_progress p using (body_code, indicator_code)""",
+        "body_code, indicator_code",
+    ),
     # The body's own rows only, over the headline window.
-    "services": f"""
-        select s.body_code, {", ".join("s." + c for c in SERVICE_COLUMNS)}
+    "services": (
+        f"""select s.body_code, {", ".join("s." + c for c in SERVICE_COLUMNS)}
         from marts.service_figures s, intermediate.int_publication_window w
-        where s.period_month between w.window_start and w.publication_month
-        order by s.body_code, s.period, s.service_code""",
-    "trend": f"""select body_code, {", ".join(TREND_COLUMNS)} from marts.indicators_monthly
-        order by body_code, period""",
-    "returns": f"""select body_code, {", ".join(RETURN_COLUMNS)} from marts.submission_returns
-        where status <> 'on_time' order by body_code, period""",
+        where s.period_month between w.window_start and w.publication_month""",
+        "body_code, period, service_code",
+    ),
+    "trend": (
+        f"select body_code, {', '.join(TREND_COLUMNS)} from marts.indicators_monthly",
+        "body_code, period",
+    ),
+    "returns": (
+        f"""select body_code, {", ".join(RETURN_COLUMNS)} from marts.submission_returns
+        where status <> 'on_time'""",
+        "body_code, period",
+    ),
 }
 
 
@@ -145,6 +159,7 @@ def measure_format(unit: str, decimals: int) -> str:
     return COUNT + ("." + "0" * decimals if decimals else "")
 
 
+@cache  # a handful of months, asked for once a cell
 def month_date(period: str | None) -> date | None:
     """'2026-02' -> 1 February 2026, so that a spreadsheet sorts and filters it as a date."""
     if not period or not PERIOD.fullmatch(period):
@@ -160,6 +175,7 @@ class Words:
         self.language = language
         self.t = strings(language, "extracts")
         self.values = strings(language, "pages")["values"]
+        self._months: dict[str | None, str] = {}
 
     def value(self, code: str | None) -> str | None:
         """A status code ('on_track', 'fewer than 4 ranked bodies') in words."""
@@ -170,6 +186,11 @@ class Words:
 
     def month(self, period: str | None) -> str:
         """'2026-02' -> 'February 2026' (Welsh 'Chwefror 2026'); a word for any other value."""
+        if period not in self._months:
+            self._months[period] = self._month(period)
+        return self._months[period]
+
+    def _month(self, period: str | None) -> str:
         day = month_date(period)
         if day is None:
             return self.value(period) or "–"
@@ -239,8 +260,12 @@ class BodyExtract:
         return self.summary["body_code"]
 
 
-def _by_body(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list[dict]]:
-    cursor = con.execute(sql)
+def _by_body(
+    con: duckdb.DuckDBPyConnection, sql: str, order: str, bodies: list[str]
+) -> dict[str, list[dict]]:
+    cursor = con.execute(
+        f"select * from ({sql}) q where list_contains(?, body_code) order by {order}", [bodies]
+    )
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     return {code: list(group) for code, group in groupby(rows, key=itemgetter("body_code"))}
@@ -534,17 +559,112 @@ def extract_files(code: str) -> dict[str, str]:
     }
 
 
-def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]:
-    """Every body's extract, in `target/<body_code>/`."""
+MANIFEST = "manifest.json"
+
+
+def body_fingerprints(con: duckdb.DuckDBPyConnection, sources: str | None = None) -> dict[str, str]:
+    """Every body's fingerprint, in one query: the SHA-256 of its rows in each query an extract
+    reads (its sector's medians and quartiles are columns of its own rows), the columns' types,
+    and `sources` (the code, templates, words and reference data; computed when not given)."""
+    sources = sources or sources_fingerprint()
+    schemas = "\n".join(schema_of(con, sql) for sql, _ in QUERIES.values())
+    digests = ",\n".join(
+        f"{name} as ({rows_digest_sql(sql, 'body_code')})" for name, (sql, _) in QUERIES.items()
+    )
+    parts = ", ".join(f"coalesce({name}.digest, '-')" for name in QUERIES)
+    joins = " ".join(f"left join {name} using (body_code)" for name in list(QUERIES)[1:])
+    rows = con.execute(
+        f"""with {digests}
+        select body_code, sha256(concat_ws(chr(10), ?, ?, {parts}))
+        from summary {joins} order by body_code""",
+        [sources, schemas],
+    ).fetchall()
+    return dict(rows)
+
+
+def previous_fingerprints(previous: Path | None) -> dict[str, str]:
+    """What each body's extract in the live publication was made from (none: render all)."""
+    if previous is None:
+        return {}
+    try:
+        manifest = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    bodies = manifest.get("bodies") if isinstance(manifest, dict) else None
+    return bodies if isinstance(bodies, dict) else {}
+
+
+def extracts_inputs(fingerprints: dict[str, str]) -> str:
+    """One fingerprint for the whole publication: every body's, and which bodies there are."""
+    text = "\n".join(f"{code} {fingerprint}" for code, fingerprint in sorted(fingerprints.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class PublishedExtracts:
+    """What a publication of extracts wrote: every file, and which bodies were rendered and
+    which were taken unchanged from the live publication."""
+
+    files: list[Path]
+    rendered: list[str]
+    carried_over: list[str]
+
+
+def publish_extracts(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    previous: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    fingerprints: dict[str, str] | None = None,
+) -> PublishedExtracts:
+    """Every body's extract, in `target/<body_code>/`, and a manifest of their fingerprints. A
+    body whose fingerprint is the one its extract in `previous` (the live publication) was made
+    from is taken from there, file for file; the others are rendered. `progress` is told
+    (bodies rendered, bodies to render) after each body."""
+    fingerprints = body_fingerprints(con) if fingerprints is None else fingerprints
+    before = previous_fingerprints(previous)
+    rendered, carried = [], []
+    for code in sorted(fingerprints):
+        names = extract_files(code).values()
+        kept = previous is not None and before.get(code) == fingerprints[code]
+        if kept and all((previous / code / name).is_file() for name in names):
+            carried.append(code)
+        else:
+            rendered.append(code)
+    for code in carried:
+        (target / code).mkdir(parents=True, exist_ok=True)
+        for name in extract_files(code).values():
+            carry_file(previous / code / name, target / code / name)
+    _render_extracts(con, target, rendered, progress)
+    manifest = {"bodies": dict(sorted(fingerprints.items()))}
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    files = [
+        target / code / name
+        for code in sorted(fingerprints)
+        for name in sorted(extract_files(code).values())
+    ]
+    return PublishedExtracts([*files, target / MANIFEST], rendered, carried)
+
+
+def _render_extracts(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    bodies: list[str],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Render the extracts of `bodies`, reading only their rows."""
+    report = progress or (lambda done, total: None)
+    report(0, len(bodies))
+    if not bodies:
+        return
     reference = load_reference()
-    decimals = column_decimals(reference.indicators)
-    indicators = {i["indicator_code"]: i for i in reference.indicators}
-    sectors = {language: reference.sector_names(language) for language in LANGUAGES}
-    data = {name: _by_body(con, sql) for name, sql in QUERIES.items()}
-    written = []
-    for code in sorted(data["summary"]):
-        folder = target / code
-        folder.mkdir(parents=True, exist_ok=True)
+    context = RenderingContext(
+        column_decimals(reference.indicators),
+        {i["indicator_code"]: i for i in reference.indicators},
+        {language: reference.sector_names(language) for language in LANGUAGES},
+    )
+    data = {name: _by_body(con, sql, order, bodies) for name, (sql, order) in QUERIES.items()}
+    for done, code in enumerate(bodies, start=1):
         extract = BodyExtract(
             data["summary"][code][0],
             data["indicators"].get(code, []),
@@ -552,27 +672,44 @@ def publish_extracts(con: duckdb.DuckDBPyConnection, target: Path) -> list[Path]
             data["trend"].get(code, []),
             data["returns"].get(code, []),
         )
-        files = extract_files(code)
-        # Each row's measures are published at the precision of its own indicator.
-        indicator_cells = [
-            format_rows(
-                [row],
-                INDICATOR_COLUMNS,
-                {**dict.fromkeys(MEASURES, decimals[row["indicator_code"]]), "pace": 4},
-                neutralise=True,  # a body opens its extract in a spreadsheet
-            )[0]
-            for row in extract.indicators
-        ]
-        write_csv(folder / files["indicators_csv"], INDICATOR_COLUMNS, indicator_cells)
-        write_csv(
-            folder / files["services_csv"],
-            SERVICE_COLUMNS,
-            format_rows(extract.services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
-        )
-        for language in LANGUAGES:
-            workbook = extract_workbook(extract, language, indicators, sectors[language])
-            (folder / files[f"workbook_{language}"]).write_bytes(workbook)
-            page = extract_page(extract, language, indicators, sectors[language], files)
-            (folder / files[f"page_{language}"]).write_text(page, encoding="utf-8")
-        written += [folder / name for name in sorted(files.values())]
-    return written
+        render_extract(extract, target, context)
+        report(done, len(bodies))
+
+
+@dataclass(frozen=True)
+class RenderingContext:
+    """The reference data every extract reads: each indicator's published decimals and its
+    row of the dictionary, and the sector names in each language."""
+
+    decimals: dict[str, int]
+    indicators: dict[str, dict]
+    sectors: dict[str, dict[str, str]]
+
+
+def render_extract(extract: BodyExtract, target: Path, context: RenderingContext) -> None:
+    """Write one body's extract files in `target/<body_code>/`."""
+    decimals, indicators, sectors = context.decimals, context.indicators, context.sectors
+    folder = target / extract.code
+    folder.mkdir(parents=True, exist_ok=True)
+    files = extract_files(extract.code)
+    # Each row's measures are published at the precision of its own indicator.
+    indicator_cells = [
+        format_rows(
+            [row],
+            INDICATOR_COLUMNS,
+            {**dict.fromkeys(MEASURES, decimals[row["indicator_code"]]), "pace": 4},
+            neutralise=True,  # a body opens its extract in a spreadsheet
+        )[0]
+        for row in extract.indicators
+    ]
+    write_csv(folder / files["indicators_csv"], INDICATOR_COLUMNS, indicator_cells)
+    write_csv(
+        folder / files["services_csv"],
+        SERVICE_COLUMNS,
+        format_rows(extract.services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
+    )
+    for language in LANGUAGES:
+        workbook = extract_workbook(extract, language, indicators, sectors[language])
+        (folder / files[f"workbook_{language}"]).write_bytes(workbook)
+        page = extract_page(extract, language, indicators, sectors[language], files)
+        (folder / files[f"page_{language}"]).write_text(page, encoding="utf-8")

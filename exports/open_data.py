@@ -16,6 +16,7 @@ from dagster_project.reference import load_reference
 from dagster_project.settings import REFERENCE_DIR
 from exports.cells import format_rows, json_value, write_csv
 from exports.methodology import methodology
+from exports.release import query_fingerprint, sources_fingerprint
 
 INDICATOR_CODES = (
     "online_take_up",
@@ -179,6 +180,14 @@ def sensitivity_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """This release's sensitivity analysis, for the methodology's agreement table."""
     query, columns, _, _ = TABLES["sensitivity_agreement"]
     return [dict(zip(columns, r, strict=True)) for r in con.execute(query).fetchall()]
+
+
+def open_data_inputs(con: duckdb.DuckDBPyConnection, as_of: str, code_version: str) -> str:
+    """The fingerprint of everything the open data is made of: its tables' rows, the templates,
+    words and reference data, and the publication metadata its manifest carries."""
+    queries = [query for query, *_ in TABLES.values()]
+    parts = (sources_fingerprint(), as_of, code_version, query_fingerprint(con, queries))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def publish_open_data(

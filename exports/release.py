@@ -2,18 +2,35 @@
 atomic rename of a symlink. Readers see the old publication or the new one, never half of each;
 if building fails, the previous publication stays exactly as it was. A publication killed
 part-way (no `except` runs after kill -9) leaves its half-built folder behind: the next release
-of the same target removes it, never the folder the target points at."""
+of the same target removes it, never the folder the target points at.
+
+A publication records what it was made from (a fingerprint of its inputs: the rows it reads,
+the code, templates, words and reference data that render them) so that a run with nothing new
+can keep the live publication rather than build the same bytes again."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from importlib.metadata import version
 from pathlib import Path
 
+import duckdb
+
+from dagster_project.catalogue import CATALOGUE_DIR
+from dagster_project.settings import REFERENCE_DIR
+
 RELEASES = ".releases"
+INPUTS = ".inputs.sha256"
+# What renders every publication: this package (code and templates), the words, the reference
+# data; and the libraries whose output is in the files.
+RENDERED_BY = (Path(__file__).resolve().parent, CATALOGUE_DIR, REFERENCE_DIR)
+LIBRARIES = ("duckdb", "jinja2", "markupsafe", "pyarrow", "xlsxwriter")
 
 
 def release(
@@ -75,3 +92,65 @@ def remove_leftovers(target: Path, carry_over: tuple[str, ...] = ()) -> list[str
             shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry.name)
     return removed
+
+
+def sources_fingerprint(folders: Iterable[Path] = RENDERED_BY) -> str:
+    """SHA-256 of the files that render publications (names and bytes, compiled files left
+    out), the library versions and the Python version: a change to any of them re-renders."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for library in LIBRARIES:
+        digest.update(f"{library}={version(library)}\0".encode())
+    digest.update(f"python={sys.version_info[:2]}".encode())
+    return digest.hexdigest()
+
+
+def rows_digest_sql(sql: str, by: str | None = None) -> str:
+    """SQL giving the SHA-256 of a query's rows (per `by` column when given), whatever their
+    order: each row as JSON (strings escaped, doubles as they round-trip), hashed (so that the
+    memory held is 64 characters a row), sorted and joined."""
+    row = "sha256(to_json(q)::varchar)"
+    digest = f"sha256(coalesce(string_agg({row}, chr(10) order by {row}), ''))"
+    if by is None:
+        return f"select {digest} from ({sql}) q"
+    return f"select {by}, {digest} as digest from ({sql}) q group by {by}"
+
+
+def query_fingerprint(con: duckdb.DuckDBPyConnection, queries: Sequence[str]) -> str:
+    """SHA-256 of what each query returns: its columns and their types, then its rows."""
+    digest = hashlib.sha256()
+    for sql in queries:
+        digest.update(schema_of(con, sql).encode())
+        digest.update(con.execute(rows_digest_sql(sql)).fetchone()[0].encode())
+    return digest.hexdigest()
+
+
+def schema_of(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """A query's column names and types: the same values typed otherwise are written otherwise."""
+    description = con.execute(f"select * from ({sql}) q limit 0").description
+    return ",".join(f"{name} {kind}" for name, kind, *_ in description)
+
+
+def live_inputs(target: Path) -> str | None:
+    """The inputs fingerprint the live publication at `target` was made from, if it says."""
+    try:
+        return (target / INPUTS).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def record_inputs(folder: Path, inputs: str) -> None:
+    (folder / INPUTS).write_text(inputs + "\n", encoding="utf-8")
+
+
+def carry_file(source: Path, target: Path) -> None:
+    """The same file in a new release, by a hard link (no bytes copied; the old release's
+    removal leaves it whole), or by a copy where links are refused (another file system)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
