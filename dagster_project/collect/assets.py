@@ -6,6 +6,7 @@ import dagster as dg
 
 from dagster_project.collect.api import Endpoint, payload_submission, pull_all, read_endpoints
 from dagster_project.collect.load import Received, collect_submissions, record_collection_attempts
+from dagster_project.progress import StepProgress
 from dagster_project.reference import load_reference
 from dagster_project.resources import PlatformSettings
 from dagster_project.settings import ASSET_OWNER
@@ -75,7 +76,13 @@ def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
     now = _now()
     period = context.partition_key[:7]
     pulled, refused_endpoints = pull_endpoints(context, settings, period, now)
-    result = collect_submissions(settings.paths, load_reference(), now, pulled)
+    result = collect_submissions(
+        settings.paths,
+        load_reference(),
+        now,
+        pulled,
+        progress=StepProgress(context, "collect", "files read"),
+    )
     for name, problems in result.rejected.items():
         first = problems[0].describe()
         context.log.warning(f"Quarantined {name}: {len(problems)} problem(s); first: {first}")

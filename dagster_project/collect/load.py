@@ -1,8 +1,12 @@
-"""Load a batch of submissions into the warehouse: every new file in landing/ and every payload
-pulled from the bodies' endpoints is validated as one batch; accepted files load in one
+"""Load submissions into the warehouse: every new file in landing/ and every payload pulled from
+the bodies' endpoints is validated in batches; each batch's accepted files load in one
 transaction; rejected files move to quarantine/ with a report. Nothing is lost: every received
 file's bytes are archived under their SHA-256 before anything else happens, and a file leaves
 landing/ only after it is recorded in the warehouse. The same bytes twice change nothing.
+
+A run costs what its new files cost: an accepted file stays in landing/, and the next run knows
+it by name, size and modification time without reading it. Plain CSV files are parsed by DuckDB
+a batch at a time (collect/fast.py); any other file by the Python reader.
 
 Only regular files inside landing/ are read: links, pipes and devices are refused with a report
 and never opened; hidden names are listed as ignored. Whatever goes wrong with one file (even an
@@ -16,8 +20,8 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import astuple, dataclass, field, fields
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import pyarrow as pa
 
 from dagster_project.collect.archive import archive_bytes
 from dagster_project.collect.contract import COLUMN_NAMES, COUNT_COLUMNS, FLAG_COLUMNS
+from dagster_project.collect.fast import parse_plain, plain_rows_text
 from dagster_project.collect.feedback import report_name, write_reports
 from dagster_project.collect.read import MAX_FILE_BYTES
 from dagster_project.collect.validate import (
@@ -58,10 +63,14 @@ create table if not exists raw.submission_files (
     periods         varchar[] not null, -- the months the file's rows are about, as written
     -- A landing file's modification time: with its name and hash, how a rejected file that a
     -- stopped run left in landing/ is recognised, rather than recorded twice.
-    landing_mtime_ns bigint
+    landing_mtime_ns bigint,
+    -- A landing file's size as read: with its name and modification time, how an accepted file
+    -- still in landing/ is known on the next run without reading or hashing it again.
+    landing_size    bigint
 );
--- Warehouses created before the column existed
+-- Warehouses created before the columns existed
 alter table raw.submission_files add column if not exists landing_mtime_ns bigint;
+alter table raw.submission_files add column if not exists landing_size bigint;
 create table if not exists raw.submission_problems (
     load_sequence   integer not null,
     row_number      integer not null,
@@ -102,9 +111,6 @@ create table if not exists raw.collection_attempts (
     message         varchar not null
 );
 """
-
-
-PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def _typed(column: str) -> str:
@@ -164,6 +170,8 @@ class Received:
     # (inode, size, mtime) of the landing file as read: it leaves landing/ only if still the same
     landing_identity: tuple[int, int, int] | None = None
     too_large: bool = False  # refused unread for its size: moved to quarantine/, never copied
+    # The rows' text of a plain file, waiting to be parsed with its batch on the fast path
+    plain: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -202,11 +210,48 @@ class FileRecord:
     warning_count: int
     periods: list[str]  # the months the file's rows are about, as written
     landing_mtime_ns: int | None
+    landing_size: int | None  # bytes read from landing/; None for a payload or an unread entry
 
 
-INSERT_FILE_SQL = "insert into raw.submission_files ({}) values ({})".format(
-    ", ".join(f.name for f in fields(FileRecord)), ", ".join("?" for _ in fields(FileRecord))
+FILE_RECORD_SCHEMA = pa.schema(
+    [
+        ("load_sequence", pa.int32()),
+        ("file_name", pa.string()),
+        ("content_hash", pa.string()),
+        ("source", pa.string()),
+        ("sender", pa.string()),
+        ("status", pa.string()),
+        ("received_at", pa.timestamp("us")),
+        ("row_count", pa.int32()),
+        ("error_count", pa.int32()),
+        ("warning_count", pa.int32()),
+        ("periods", pa.list_(pa.string())),
+        ("landing_mtime_ns", pa.int64()),
+        ("landing_size", pa.int64()),
+    ]
 )
+PROBLEM_SCHEMA = pa.schema(
+    [
+        ("load_sequence", pa.int32()),
+        ("row_number", pa.int32()),
+        ("column_name", pa.string()),
+        ("found", pa.string()),
+        ("rule", pa.string()),
+        ("severity", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+INSERT_FILES_SQL = "insert into raw.submission_files ({0}) select {0} from new_files".format(
+    ", ".join(f.name for f in fields(FileRecord))
+)
+INSERT_PROBLEMS_SQL = "insert into raw.submission_problems select * from new_problems"
+# Files read, validated and loaded together, each batch in one transaction, so memory is bounded
+# by a batch, not by the landing zone: a batch closes at BATCH_FILES files or BATCH_BYTES bytes,
+# whichever comes first (rows, and so memory, grow with bytes: 32 MB of returns is about 200,000
+# rows, a few hundred MB in flight). Each batch costs about 0.5 s fixed (mostly one Great
+# Expectations run), so batches are not made smaller than memory asks: 45,000 files are 9.
+BATCH_FILES = 5_000
+BATCH_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -477,15 +522,138 @@ def _remove_from_landing(item: Received) -> None:
         _log.error("Could not remove %s from landing/: %s", item.landing_path, error)
 
 
+@dataclass
+class _Run:
+    """What one collection knows while it works through landing/ batch by batch: what the
+    warehouse held when it began and what the run has taken in since."""
+
+    paths: DataPaths
+    reference: Reference
+    now: datetime
+    history: pa.Table
+    result: CollectionResult
+    registered: set[str]
+    loaded: set[tuple[str | None, str]]
+    left_over: set[tuple[str, str, int]]
+    next_sequence: int
+    fast_path: bool = True
+    seen: set[tuple[str | None, str]] = field(default_factory=set)
+
+    def is_new(self, sender: str | None, digest: str, name: str) -> bool:
+        # Bytes already loaded from this sender change nothing; the same bytes twice from one
+        # sender in one run are one submission. Checked before parsing: a file not known by
+        # its name, size and time costs a hash, no more. The same bytes from another sender
+        # are checked like any file (and rejected: their rows are about the body that sent
+        # them first).
+        if (sender, digest) in self.loaded or (sender, digest) in self.seen:
+            self.result.skipped.append(name)
+            return False
+        self.seen.add((sender, digest))
+        return True
+
+    def receive(self, entry: LandingEntry) -> Received | None:
+        """Read one landing entry into the batch, or None when it is done with (left over from
+        a stopped run, already loaded) or must wait for the next run."""
+        sender = landing_sender(Path(entry.name), self.registered)
+        refused, data = entry.refused, b""
+        if not refused:
+            try:
+                data = read_landing_file(self.paths.landing, entry.on_disk)
+            except NotRegularFile as error:
+                refused = str(error)
+            except FileTooLarge as error:
+                return _too_large(entry, sender, error.args[0])
+            except OSError as error:
+                # Nothing of it could be kept, so it stays in landing/ for the next run.
+                _log.error("Could not read %s from landing/: %s", entry.name, error)
+                self.result.deferred[entry.name] = f"could not be read ({type(error).__name__})"
+                return None
+        digest = NOTHING_READ if refused else content_hash(data)
+        if (entry.name, digest, entry.mtime_ns) in self.left_over:
+            self.result.left_over.append(entry.name)  # archived, quarantined and recorded
+            _remove_from_landing(
+                Received(ParsedFile(entry.name, digest), "landing", b"", entry.path,
+                         landing_identity=entry.identity)
+            )  # fmt: skip
+            return None
+        if refused:
+            return _refused(entry, sender, refused)
+        if not self.is_new(sender, digest, entry.name):
+            return None
+        try:
+            plain = plain_rows_text(entry.name, data) if self.fast_path and sender else None
+            if plain is None:
+                item = receive_landing_file(
+                    entry.path, self.paths.landing, sender, data, entry.name
+                )
+            else:  # parsed with its batch
+                parsed = ParsedFile(entry.name, digest, sender)
+                item = Received(parsed, "landing", data, entry.path, plain=plain)
+        except Exception as error:
+            problem = _internal_error(entry.name, "reading the file", error)
+            parsed = ParsedFile(entry.name, digest, sender, problems=[problem])
+            item = Received(parsed, "landing", data, entry.path)
+        item.landing_mtime_ns, item.landing_identity = entry.mtime_ns, entry.identity
+        return item
+
+
+def _parse_plain(batch: list[Received]) -> None:
+    """Parse the batch's plain files in one DuckDB query; a file the fast path sends back is
+    read by the Python reader, as any other file."""
+    waiting = {i: item.plain for i, item in enumerate(batch) if item.plain is not None}
+    try:
+        tables = parse_plain(waiting)
+    except Exception as error:
+        _log.error("The fast path failed; reading its files one by one", exc_info=error)
+        tables = {}
+    for i in waiting:
+        item = batch[i]
+        item.plain = None
+        if i in tables:
+            item.parsed.table = tables[i]
+            continue
+        try:
+            item.parsed = parse_submission(item.parsed.name, item.data, item.parsed.sender)
+        except Exception as error:
+            problem = _internal_error(item.parsed.name, "reading the file", error)
+            item.parsed.problems.append(problem)
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _landing_batches(entries: list[LandingEntry], size: int) -> Iterable[list[LandingEntry]]:
+    """Entries in load order, cut at `size` files or BATCH_BYTES bytes (as scanned)."""
+    batch: list[LandingEntry] = []
+    held = 0
+    for entry in entries:
+        held += entry.identity[1] if entry.identity else 0
+        batch.append(entry)
+        if len(batch) >= size or held >= BATCH_BYTES:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
 def collect_submissions(
-    paths: DataPaths, reference: Reference, now: datetime, pulled: Iterable[Received] = ()
+    paths: DataPaths,
+    reference: Reference,
+    now: datetime,
+    pulled: Iterable[Received] = (),
+    *,
+    batch_files: int = BATCH_FILES,
+    progress: Callable[[int, int], None] | None = None,
+    fast_path: bool = True,
 ) -> CollectionResult:
-    """Validate every new landing file and pulled payload as one batch and load the accepted.
-    Whatever goes wrong with one file fails that file only."""
+    """Validate every new landing file and pulled payload and load the accepted, `batch_files`
+    files at a time, each batch in one transaction. `progress` is told (files done, files to
+    do) after each batch. Plain files are parsed by DuckDB (collect/fast.py) unless `fast_path`
+    is False. Whatever goes wrong with one file fails that file only."""
     paths.ensure()
     result = CollectionResult()
-    registered = {b["body_code"] for b in reference.bodies}
-    received_at = now.isoformat(sep=" ", timespec="seconds")
     with duckdb.connect(str(paths.warehouse)) as con:
         ensure_raw_schema(con)
         loaded = set(
@@ -501,169 +669,189 @@ def collect_submissions(
                 "where status = 'rejected' and source = 'landing' and landing_mtime_ns is not null"
             ).fetchall()
         )
+        # An accepted file stays in landing/: the same name, size and modification time again
+        # are the file already loaded, so it is not read or hashed again. A file saved again in
+        # place has a new modification time and is read like a new one.
+        accepted_in_landing = set(
+            con.execute(
+                "select file_name, landing_size, landing_mtime_ns from raw.submission_files "
+                "where status = 'accepted' and source = 'landing' and landing_size is not null"
+            ).fetchall()
+        )
         next_sequence = con.execute(
             "select coalesce(max(load_sequence), 0) + 1 from raw.submission_files"
         ).fetchall()[0][0]  # fetched to the end, so the connection is free for con.sql below
+        # Taken once, before the first batch: every batch is checked against the same history,
+        # so how landing/ is cut into batches never changes a result.
         history = con.sql(HISTORY_SQL).to_arrow_table().cast(HISTORY_SCHEMA)
-
-        batch: list[Received] = []
-        seen: set[tuple[str | None, str]] = set()
-
-        def is_new(sender: str | None, digest: str, name: str) -> bool:
-            # Bytes already loaded from this sender change nothing; the same bytes twice from
-            # one sender in one batch are one submission. Checked before parsing: old files
-            # cost a hash, no more. The same bytes from another sender are checked like any
-            # file (and rejected: their rows are about the body that sent them first).
-            if (sender, digest) in loaded or (sender, digest) in seen:
-                result.skipped.append(name)
-                return False
-            seen.add((sender, digest))
-            return True
+        run = _Run(
+            paths,
+            reference,
+            now,
+            history,
+            result,
+            {b["body_code"] for b in reference.bodies},
+            loaded,
+            left_over,
+            next_sequence,
+            fast_path,
+        )
 
         scan = scan_landing(paths.landing)
         result.ignored = scan.ignored
         for folder, reason in scan.unlistable.items():
             result.deferred[folder + "/"] = f"could not be listed ({reason})"
+        to_read = []
         for entry in scan.entries:
-            sender = landing_sender(Path(entry.name), registered)
-            refused, data = entry.refused, b""
-            if not refused:
-                try:
-                    data = read_landing_file(paths.landing, entry.on_disk)
-                except NotRegularFile as error:
-                    refused = str(error)
-                except FileTooLarge as error:
-                    batch.append(_too_large(entry, sender, error.args[0]))
-                    continue
-                except OSError as error:
-                    # Nothing of it could be kept, so it stays in landing/ for the next run.
-                    _log.error("Could not read %s from landing/: %s", entry.name, error)
-                    result.deferred[entry.name] = f"could not be read ({type(error).__name__})"
-                    continue
-            digest = NOTHING_READ if refused else content_hash(data)
-            if (entry.name, digest, entry.mtime_ns) in left_over:
-                result.left_over.append(entry.name)  # archived, quarantined and recorded
-                _remove_from_landing(
-                    Received(ParsedFile(entry.name, digest), "landing", b"", entry.path,
-                             landing_identity=entry.identity)
-                )  # fmt: skip
-            elif refused:
-                batch.append(_refused(entry, sender, refused))
-            elif is_new(sender, digest, entry.name):
-                try:
-                    item = receive_landing_file(
-                        entry.path, paths.landing, sender, data, entry.name
-                    )
-                except Exception as error:
-                    problem = _internal_error(entry.name, "reading the file", error)
-                    parsed = ParsedFile(entry.name, digest, sender, problems=[problem])
-                    item = Received(parsed, "landing", data, entry.path)
-                item.landing_mtime_ns, item.landing_identity = entry.mtime_ns, entry.identity
-                batch.append(item)
-        batch += [
-            item
-            for item in pulled
-            # an entry refused unread has no bytes to be a duplicate of (a replay has several)
-            if not item.opened
-            or is_new(item.parsed.sender, item.parsed.content_hash, item.parsed.name)
-        ]
-        archived: list[Received] = []
-        for item in batch:
-            try:
-                if item.opened:
-                    archive_bytes(paths, item.data, item.parsed.content_hash)
-            except Exception as error:
-                # Its bytes are kept nowhere else yet: it stays in landing/ for the next run.
-                _log.error("Could not archive %s", item.parsed.name, exc_info=error)
-                result.deferred[item.parsed.name] = (
-                    f"could not be archived ({type(error).__name__})"
-                )
-                continue
-            archived.append(item)
-        batch = archived
-        if not batch:
-            return result
-
-        files = [item.parsed for item in batch]
-        problems = _validate(files, reference, now, history)
-        for item in batch:
-            name = item.parsed.name
-            try:
-                _send_feedback(paths, item, problems[name], received_at)
-            except Exception as error:
-                # Loaded without its report, a file would leave the body guessing: reject it,
-                # with a report saying why, if that can be written at all.
-                problems[name] = [
-                    *problems[name],
-                    _internal_error(name, "writing its report", error),
-                ]
-                try:
-                    _quarantine(paths, item, problems[name], received_at)
-                except Exception as again:
-                    _log.error("No report could be written for %s", name, exc_info=again)
-
-        records, problem_rows = [], []
-        for file_id, item in enumerate(batch):
-            sequence = next_sequence + file_id
-            found = problems[item.parsed.name]
-            errors, warnings = problem_counts(found)  # the listed and the only counted
-            records.append(
-                FileRecord(
-                    load_sequence=sequence,
-                    file_name=item.parsed.name,
-                    content_hash=item.parsed.content_hash,
-                    source=item.source,
-                    sender=item.parsed.sender,
-                    status="rejected" if errors else "accepted",
-                    received_at=now,
-                    row_count=len(item.parsed.rows),
-                    error_count=errors,
-                    warning_count=warnings,
-                    periods=sorted(
-                        {r["period"] for r in item.parsed.rows if PERIOD.fullmatch(r["period"])}
-                    ),
-                    landing_mtime_ns=item.landing_mtime_ns,
-                )
-            )
-            problem_rows += [
-                (sequence, p.row, p.column, p.value, p.rule, p.severity, p.detail) for p in found
+            size = entry.identity[1] if entry.identity else None
+            if not entry.refused and (entry.name, size, entry.mtime_ns) in accepted_in_landing:
+                result.skipped.append(entry.name)
+            else:
+                to_read.append(entry)
+        del accepted_in_landing
+        pulled = list(pulled)
+        total, done = len(to_read) + len(pulled), 0
+        batch_files = max(1, batch_files)
+        for entries in _landing_batches(to_read, batch_files):
+            batch = [item for item in map(run.receive, entries) if item is not None]
+            _parse_plain(batch)
+            _load_batch(con, run, batch)
+            done += len(entries)
+            if progress is not None:
+                progress(done, total)
+        for items in _chunks(pulled, batch_files):
+            batch = [
+                item
+                for item in items
+                # an entry refused unread has no bytes to be a duplicate of (a replay has
+                # several)
+                if not item.opened
+                or run.is_new(item.parsed.sender, item.parsed.content_hash, item.parsed.name)
             ]
-        accepted = [i for i, r in enumerate(records) if r.status == "accepted"]
+            _load_batch(con, run, batch)
+            done += len(items)
+            if progress is not None:
+                progress(done, total)
+        if progress is not None and total == 0:
+            progress(0, 0)
+    return result
 
-        # One transaction: either every accepted file of the batch is loaded and logged, or none.
-        con.begin()
+
+def _archived(run: _Run, batch: list[Received]) -> list[Received]:
+    """The items whose bytes are now in the archive; the others wait in landing/."""
+    archived = []
+    for item in batch:
         try:
-            con.executemany(INSERT_FILE_SQL, [astuple(r) for r in records])
-            if problem_rows:
-                con.executemany(
-                    "insert into raw.submission_problems values (?, ?, ?, ?, ?, ?, ?)", problem_rows
-                )
-            # Only the accepted files' rows; a file's id stays its position in the batch.
-            keep = set(accepted)
-            only_accepted = [
-                p if i in keep else ParsedFile(p.name, p.content_hash) for i, p in enumerate(files)
-            ]
-            con.register("incoming", rows_table(only_accepted))
-            con.register(
-                "accepted_files",
-                pa.table(
-                    {
-                        "file_id": pa.array(accepted, pa.int32()),
-                        "load_sequence": pa.array(
-                            [records[i].load_sequence for i in accepted], pa.int32()
-                        ),
-                        "file_name": pa.array([files[i].name for i in accepted], pa.string()),
-                        "content_hash": pa.array(
-                            [files[i].content_hash for i in accepted], pa.string()
-                        ),
-                    }
-                ),
+            if item.opened:
+                archive_bytes(run.paths, item.data, item.parsed.content_hash)
+        except Exception as error:
+            # Its bytes are kept nowhere else yet: it stays in landing/ for the next run.
+            _log.error("Could not archive %s", item.parsed.name, exc_info=error)
+            run.result.deferred[item.parsed.name] = (
+                f"could not be archived ({type(error).__name__})"
             )
-            con.execute(INSERT_ACCEPTED_SQL, {"loaded_at": now})
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+            continue
+        archived.append(item)
+    return archived
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]) -> None:
+    """Archive, check, report and load one batch; its accepted files load in one transaction."""
+    batch = _archived(run, batch)
+    if not batch:
+        return
+    paths, now, result = run.paths, run.now, run.result
+    received_at = now.isoformat(sep=" ", timespec="seconds")
+    files = [item.parsed for item in batch]
+    problems = _validate(files, run.reference, now, run.history)
+    for item in batch:
+        name = item.parsed.name
+        if problems[name]:
+            item.parsed.with_row_dicts()  # its reports name the months of its rows
+        try:
+            _send_feedback(paths, item, problems[name], received_at)
+        except Exception as error:
+            # Loaded without its report, a file would leave the body guessing: reject it,
+            # with a report saying why, if that can be written at all.
+            problems[name] = [
+                *problems[name],
+                _internal_error(name, "writing its report", error),
+            ]
+            try:
+                _quarantine(paths, item, problems[name], received_at)
+            except Exception as again:
+                _log.error("No report could be written for %s", name, exc_info=again)
+
+    records, problem_rows = [], []
+    for file_id, item in enumerate(batch):
+        sequence = run.next_sequence + file_id
+        found = problems[item.parsed.name]
+        errors, warnings = problem_counts(found)  # the listed and the only counted
+        records.append(
+            FileRecord(
+                load_sequence=sequence,
+                file_name=item.parsed.name,
+                content_hash=item.parsed.content_hash,
+                source=item.source,
+                sender=item.parsed.sender,
+                status="rejected" if errors else "accepted",
+                received_at=now,
+                row_count=item.parsed.row_count,
+                error_count=errors,
+                warning_count=warnings,
+                periods=item.parsed.periods(),
+                landing_mtime_ns=item.landing_mtime_ns,
+                # what a replay from the archive gives again: the bytes' length
+                landing_size=len(item.data) if item.source == "landing" and item.opened else None,
+            )
+        )
+        problem_rows += [
+            (sequence, p.row, p.column, p.value, p.rule, p.severity, p.detail) for p in found
+        ]
+    accepted = [i for i, r in enumerate(records) if r.status == "accepted"]
+    run.next_sequence += len(batch)
+
+    new_files = pa.table(
+        {name: [getattr(r, name) for r in records] for name in FILE_RECORD_SCHEMA.names},
+        schema=FILE_RECORD_SCHEMA,
+    )
+    new_problems = pa.table(
+        dict(zip(PROBLEM_SCHEMA.names, map(list, zip(*problem_rows, strict=True)), strict=True))
+        if problem_rows
+        else {name: [] for name in PROBLEM_SCHEMA.names},
+        schema=PROBLEM_SCHEMA,
+    )
+    # Only the accepted files' rows; a file's id stays its position in the batch.
+    keep = set(accepted)
+    only_accepted = [
+        p if i in keep else ParsedFile(p.name, p.content_hash) for i, p in enumerate(files)
+    ]
+    incoming = rows_table(only_accepted)
+    accepted_files = pa.table(
+        {
+            "file_id": pa.array(accepted, pa.int32()),
+            "load_sequence": pa.array([records[i].load_sequence for i in accepted], pa.int32()),
+            "file_name": pa.array([files[i].name for i in accepted], pa.string()),
+            "content_hash": pa.array([files[i].content_hash for i in accepted], pa.string()),
+        }
+    )
+    # One transaction: either every accepted file of the batch is loaded and logged, or none.
+    con.begin()
+    try:
+        con.register("new_files", new_files)
+        con.register("new_problems", new_problems)
+        con.register("incoming", incoming)
+        con.register("accepted_files", accepted_files)
+        con.execute(INSERT_FILES_SQL)
+        con.execute(INSERT_PROBLEMS_SQL)
+        con.execute(INSERT_ACCEPTED_SQL, {"loaded_at": now})
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        for view in ("new_files", "new_problems", "incoming", "accepted_files"):
+            con.unregister(view)
 
     for item in batch:
         found = problems[item.parsed.name]
@@ -673,10 +861,9 @@ def collect_submissions(
                 _remove_from_landing(item)  # safe: archived, quarantined, recorded
         else:
             result.accepted.append(item.parsed.name)
-            result.rows_loaded += len(item.parsed.rows)
+            result.rows_loaded += item.parsed.row_count
             if found:
                 result.warned[item.parsed.name] = found
-    return result
 
 
 def record_collection_attempts(paths: DataPaths, attempts: Iterable[tuple]) -> None:

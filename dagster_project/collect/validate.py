@@ -2,7 +2,8 @@
 and the `digital-progress validate` command.
 
 Reading and header checks are per file; the row rules run once over every row of a batch: the
-cell rules as the Great Expectations suite `expectations/submission_rows.json`, the rules across
+cell rules as the Great Expectations suite `expectations/submission_rows.json` (compiled to one
+DuckDB query, with GX itself checking a sample of every batch: cell_rules.py), the rules across
 rows and reference data as one set-based DuckDB query. Cell values reach DuckDB and pandas only
 as data, never as SQL text.
 
@@ -22,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
+import numpy
 import pandas as pd
 import pyarrow as pa
 
+from dagster_project.collect.cell_rules import cell_rule_problems
 from dagster_project.collect.contract import (
     CHANNEL_COLUMNS,
     COLUMN_NAMES,
@@ -53,6 +56,7 @@ SHOWN_CHARS = 60
 # code the body may use when there are at most FEW_SERVICES of them.
 NEAREST_SHOWN = 3
 FEW_SERVICES = 8
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 TOTALS = re.compile(r"(grand\s+)?totals?:?|cyfanswm(\s+cyffredinol)?:?", re.I)
 
 
@@ -73,6 +77,28 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     problems_not_listed: Counter[str] = field(default_factory=Counter)
     _listed: Counter[str] = field(default_factory=Counter, repr=False, compare=False)
+    # The rows as read by the fast path (collect/fast.py, ROWS_SCHEMA), instead of `rows`.
+    table: pa.Table | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows) if self.table is None else self.table.num_rows
+
+    def periods(self) -> list[str]:
+        """The well-formed months the file's rows are about, sorted."""
+        if self.table is None:
+            written = {row["period"] for row in self.rows}
+        else:
+            written = set(self.table.column("period").unique().to_pylist())
+        return sorted(p for p in written if PERIOD.fullmatch(p))
+
+    def with_row_dicts(self) -> None:
+        """Give a file read by the fast path its rows as dicts too, as the reports read them."""
+        if self.table is not None and not self.rows:
+            self.rows = [
+                {**{c: row[c] for c in COLUMN_NAMES}, "_row": str(row["row_number"])}
+                for row in self.table.to_pylist()
+            ]
 
     @property
     def unreadable(self) -> bool:
@@ -173,9 +199,7 @@ def parse_submission(name: str, data: bytes, sender: str | None = None) -> Parse
     for number, cells in body:
         if any(str(c).strip() for c in cells[len(header) :]):
             service = (
-                str(cells[header.index("service_code")]).strip()
-                if "service_code" in header
-                else ""
+                str(cells[header.index("service_code")]).strip() if "service_code" in header else ""
             )
             problem(number, "", f"{len(cells)} cells", "row_length", str(len(header)), service)
             continue
@@ -227,22 +251,39 @@ def parse_records(name: str, data: bytes, records: object, sender: str | None = 
     return parsed
 
 
+ROWS_TABLE_SCHEMA = pa.schema(
+    [("file_id", pa.int32()), ("row_number", pa.int32()), ("sender", pa.string())]
+    + [(c, pa.string()) for c in COLUMN_NAMES]
+)
+
+
 def rows_table(files: list[ParsedFile]) -> pa.Table:
-    """All rows of a batch as one Arrow table of text cells, keyed by file index and row."""
+    """All rows of a batch as one Arrow table of text cells, keyed by file index and row; each
+    file's rows together and in row order."""
     columns: dict[str, list] = {"file_id": [], "row_number": [], "sender": []}
     columns.update({c: [] for c in COLUMN_NAMES})
+    fast: list[tuple[int, ParsedFile]] = []
     for file_id, parsed in enumerate(files):
+        if parsed.table is not None:
+            fast.append((file_id, parsed))
+            continue
         for row in parsed.rows:
             columns["file_id"].append(file_id)
             columns["row_number"].append(int(row["_row"]))
             columns["sender"].append(parsed.sender)
             for column in COLUMN_NAMES:
                 columns[column].append(row[column])
-    schema = pa.schema(
-        [("file_id", pa.int32()), ("row_number", pa.int32()), ("sender", pa.string())]
-        + [(c, pa.string()) for c in COLUMN_NAMES]
+    table = pa.table(columns, schema=ROWS_TABLE_SCHEMA)
+    if not fast:
+        return table
+    counts = [parsed.table.num_rows for _, parsed in fast]
+    read_fast = pa.concat_tables([parsed.table for _, parsed in fast])
+    read_fast = read_fast.add_column(
+        0, "file_id", pa.array(numpy.repeat([f for f, _ in fast], counts), pa.int32())
+    ).add_column(
+        2, "sender", pa.array(numpy.repeat([p.sender for _, p in fast], counts), pa.string())
     )
-    return pa.table(columns, schema=schema)
+    return pa.concat_tables([table, read_fast.cast(ROWS_TABLE_SCHEMA)]).combine_chunks()
 
 
 HISTORY_SCHEMA = pa.schema(
@@ -341,7 +382,9 @@ NotListed = Counter[tuple[int, str]]  # problems counted, not built: (file_id, r
 def _cell_rule_problems(
     files: list[ParsedFile], incoming: pa.Table
 ) -> tuple[list[Problem], NotListed]:
-    """Run the GX suite of cell rules once over every row of the batch; build the first
+    """Run the GX suite of cell rules once over every row of the batch through Great
+    Expectations on a pandas copy: the reference `cell_rules.cell_rule_problems` is proven
+    against (tests/test_expectations_sql.py); build the first
     MAX_PROBLEMS_LISTED problems of each rule and file, count the rest."""
     from expectations.runner import run_suite
 
@@ -384,7 +427,7 @@ def check_rows(
     """Every row rule over every row of the batch: the first MAX_PROBLEMS_LISTED problems of
     each rule and file, and how many more of each there are."""
     incoming = rows_table(files)
-    problems, not_listed = _cell_rule_problems(files, incoming)
+    problems, not_listed = cell_rule_problems(files, incoming)
     con = duckdb.connect()
     try:
         con.register("incoming", incoming)

@@ -94,6 +94,8 @@ def test_an_unexpected_error_reading_one_file_quarantines_it_with_a_report(
     data_paths, reference, monkeypatch
 ):
     monkeypatch.setattr(load, "parse_submission", fail_for("poison", load.parse_submission))
+    # a plain CSV is read by DuckDB's fast path, not parse_submission: fail that for it too
+    monkeypatch.setattr(load, "plain_rows_text", fail_for("poison", load.plain_rows_text))
     write_landing(data_paths, {f"{CARDIFF}/poison.csv": ERROR, f"{SWANSEA}/oct.csv": VALID})
     result = collect_submissions(data_paths, reference, NOW)
     assert result.accepted == [f"{SWANSEA}/oct.csv"]
