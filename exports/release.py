@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project import reference
 from dagster_project.catalogue import CATALOGUE_DIR
 from dagster_project.settings import REFERENCE_DIR
 
@@ -29,8 +30,14 @@ RELEASES = ".releases"
 INPUTS = ".inputs.sha256"
 # What renders every publication: this package (code and templates), the words, the reference
 # data; and the libraries whose output is in the files.
-RENDERED_BY = (Path(__file__).resolve().parent, CATALOGUE_DIR, REFERENCE_DIR)
-LIBRARIES = ("duckdb", "jinja2", "markupsafe", "pyarrow", "xlsxwriter")
+# reference.py reads the reference data (sector order, names) and PyYAML the words.
+RENDERED_BY = (
+    Path(__file__).resolve().parent,
+    CATALOGUE_DIR,
+    REFERENCE_DIR,
+    Path(reference.__file__).resolve(),
+)
+LIBRARIES = ("duckdb", "jinja2", "markupsafe", "pyarrow", "pyyaml", "xlsxwriter")
 
 
 def release(
@@ -99,9 +106,9 @@ def sources_fingerprint(folders: Iterable[Path] = RENDERED_BY) -> str:
     out), the library versions and the Python version: a change to any of them re-renders."""
     digest = hashlib.sha256()
     for folder in folders:
-        for path in sorted(folder.rglob("*")):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else [folder]:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+                digest.update(f"{path.relative_to(folder.parent).as_posix()}\0".encode())
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
     for library in LIBRARIES:
         digest.update(f"{library}={version(library)}\0".encode())
@@ -135,16 +142,51 @@ def schema_of(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     return ",".join(f"{name} {kind}" for name, kind, *_ in description)
 
 
+def _recorded(target: Path) -> list[str]:
+    try:
+        return (target / INPUTS).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
 def live_inputs(target: Path) -> str | None:
     """The inputs fingerprint the live publication at `target` was made from, if it says."""
-    try:
-        return (target / INPUTS).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
+    recorded = _recorded(target)
+    return recorded[0].strip() if recorded else None
 
 
 def record_inputs(folder: Path, inputs: str) -> None:
-    (folder / INPUTS).write_text(inputs + "\n", encoding="utf-8")
+    """The inputs fingerprint on the first line, then the SHA-256 of every file of the
+    publication as built, so that a live release damaged by hand is noticed (and the list,
+    like the files, is the same for the same inputs)."""
+    lines = [inputs]
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            lines.append(f"{_file_sha256(path)} {path.relative_to(folder).as_posix()}")
+    (folder / INPUTS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def damaged(target: Path) -> list[str]:
+    """The files of the live publication at `target` that are missing or no longer as built;
+    every file, when it never listed them."""
+    recorded = _recorded(target)
+    if len(recorded) < 2:
+        return ["(no list of files)"]
+    found = []
+    for line in recorded[1:]:
+        digest, relative = line.split(" ", 1)
+        try:
+            same = _file_sha256(target / relative) == digest
+        except OSError:
+            same = False
+        if not same:
+            found.append(relative)
+    return found
 
 
 def carry_file(source: Path, target: Path) -> None:

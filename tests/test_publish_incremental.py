@@ -211,3 +211,25 @@ def test_publications_are_kept_when_their_inputs_are_unchanged(demo_run, tmp_pat
     assert all(every[name]["rebuilt"] for name in every)
     assert every["benchmark_extracts"]["bodies_rendered"] == 1
     assert len(list((root / "exports" / ".releases").iterdir())) == 3  # no old release left
+
+
+def test_a_live_release_damaged_by_hand_is_built_again(demo_run, tmp_path):
+    """Inputs unchanged, but a file of the live release deleted or emptied: the run does not
+    keep it, it builds the publication again, and the files are as they were built."""
+    root = tmp_path / "data"
+    shutil.copytree(demo_run.root, root, symlinks=True)
+    code = bodies_of(root / "warehouse.duckdb")[0]
+    workbook = root / "exports" / "extracts" / code / f"{code}.en.xlsx"
+    table = root / "exports" / "open-data" / "league_table.csv"
+    before = {path: path.read_bytes() for path in (workbook, table)}
+    workbook.unlink()
+    table.write_bytes(b"")
+
+    again = materialise_publications(root)
+    for name in ("benchmark_extracts", "open_data"):
+        assert again[name]["rebuilt"] is True, name
+        assert again[name]["reason"].startswith("files missing or changed in the live release")
+    assert again["evidence_project"]["rebuilt"] is False
+    assert {path: path.read_bytes() for path in before} == before
+    after = materialise_publications(root)  # and now it is kept again
+    assert not any(after[name]["rebuilt"] for name in after)

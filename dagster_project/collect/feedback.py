@@ -80,9 +80,7 @@ def verdicts(problems: list[Problem], *, dry_run: bool = False) -> dict[str, str
             "warnings": count("warnings", warnings, language),
         }
         found[f"verdict_{language}"] = text(f"reports.{prefix}verdict.{status}", language)
-        found[f"summary_{language}"] = text(
-            f"reports.{prefix}summary.{status}", language, **counts
-        )
+        found[f"summary_{language}"] = text(f"reports.{prefix}summary.{status}", language, **counts)
     return found
 
 

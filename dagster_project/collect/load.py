@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from dagster_project.collect.archive import archive_bytes
+from dagster_project.collect.cell_rules import GX_SAMPLE_ROWS
 from dagster_project.collect.contract import COLUMN_NAMES, COUNT_COLUMNS, FLAG_COLUMNS
 from dagster_project.collect.fast import parse_plain, plain_rows_text
 from dagster_project.collect.feedback import report_name, write_reports
@@ -150,6 +151,8 @@ group by body_code, service_code
 # are reported under the nearest existing rule, with what happened as the value found.
 NOT_REGULAR_RULE = "not_a_regular_file"
 INTERNAL_ERROR_RULE = "internal_error"
+HARD_LINK = "a hard link to a file with other names"
+WAITS_BEHIND = "waits for an earlier file of the same body that could not be read"
 HIDDEN = (".", "~$")  # dot files and Office lock files: listed as ignored, never read
 NOTHING_READ = content_hash(b"")  # recorded for an entry that was refused without opening it
 
@@ -301,7 +304,7 @@ def natural_key(name: str) -> tuple:
 def _not_regular(mode: int, links: int = 1) -> str:
     if stat.S_ISREG(mode):
         # another name for a file that may lie outside the data root
-        return "a hard link to a file with other names" if links > 1 else ""
+        return HARD_LINK if links > 1 else ""
     if stat.S_ISLNK(mode):
         return "a symbolic link"
     if stat.S_ISFIFO(mode):
@@ -478,18 +481,24 @@ def _send_feedback(
 
 
 def _validate(
-    files: list[ParsedFile], reference: Reference, now: datetime, history: pa.Table
+    files: list[ParsedFile],
+    reference: Reference,
+    now: datetime,
+    history: pa.Table,
+    gx_sample_rows: int = GX_SAMPLE_ROWS,
 ) -> dict[str, list[Problem]]:
     """The batch's problems by file name. Should checking the batch fail, each file is checked
     alone, so that a file that breaks the checker fails only itself."""
     try:
-        return validate_files(files, reference, now.date(), history)
+        return validate_files(files, reference, now.date(), history, gx_sample_rows)
     except Exception as error:
         _log.error("Checking the batch failed; checking file by file", exc_info=error)
     problems = {}
     for parsed in files:
         try:
-            problems.update(validate_files([parsed], reference, now.date(), history))
+            problems.update(
+                validate_files([parsed], reference, now.date(), history, gx_sample_rows)
+            )
         except Exception as error:
             problems[parsed.name] = [
                 *parsed.problems,
@@ -538,6 +547,25 @@ class _Run:
     next_sequence: int
     fast_path: bool = True
     seen: set[tuple[str | None, str]] = field(default_factory=set)
+    # Great Expectations checks the SQL of the cell rules over this many rows of the run (the
+    # first batches'), not of every batch: the query is the same for every batch, and a GX run
+    # costs about 0.5 s, so 50 batches of a first UK collect would otherwise spend 25 s on it.
+    gx_rows_left: int = field(default_factory=lambda: GX_SAMPLE_ROWS)
+    # Bodies with a file that could not be read or archived this run: their later files wait
+    # with it, so a version never loads after the one that replaced it (the latest load wins).
+    waiting: set[str] = field(default_factory=set)
+
+    def wait(self, name: str, sender: str | None, reason: str) -> None:
+        self.result.deferred[name] = reason
+        if sender is not None:
+            self.waiting.add(sender)
+
+    def behind(self, name: str, sender: str | None) -> bool:
+        """Whether the file must wait behind an earlier one of its body that could not be read."""
+        if sender is None or sender not in self.waiting:
+            return False
+        self.result.deferred[name] = WAITS_BEHIND
+        return True
 
     def is_new(self, sender: str | None, digest: str, name: str) -> bool:
         # Bytes already loaded from this sender change nothing; the same bytes twice from one
@@ -555,6 +583,8 @@ class _Run:
         """Read one landing entry into the batch, or None when it is done with (left over from
         a stopped run, already loaded) or must wait for the next run."""
         sender = landing_sender(Path(entry.name), self.registered)
+        if self.behind(entry.name, sender):
+            return None
         refused, data = entry.refused, b""
         if not refused:
             try:
@@ -566,7 +596,7 @@ class _Run:
             except OSError as error:
                 # Nothing of it could be kept, so it stays in landing/ for the next run.
                 _log.error("Could not read %s from landing/: %s", entry.name, error)
-                self.result.deferred[entry.name] = f"could not be read ({type(error).__name__})"
+                self.wait(entry.name, sender, f"could not be read ({type(error).__name__})")
                 return None
         digest = NOTHING_READ if refused else content_hash(data)
         if (entry.name, digest, entry.mtime_ns) in self.left_over:
@@ -624,18 +654,14 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _landing_batches(entries: list[LandingEntry], size: int) -> Iterable[list[LandingEntry]]:
-    """Entries in load order, cut at `size` files or BATCH_BYTES bytes (as scanned)."""
-    batch: list[LandingEntry] = []
-    held = 0
-    for entry in entries:
-        held += entry.identity[1] if entry.identity else 0
-        batch.append(entry)
-        if len(batch) >= size or held >= BATCH_BYTES:
-            yield batch
-            batch, held = [], 0
-    if batch:
-        yield batch
+# What a file read into a batch holds in memory besides its bytes: about 2 KB a row read by the
+# Python reader (its cells as a dict of strings), so a batch of small XLSX files that unpack to
+# thousands of rows each closes long before BATCH_BYTES of files on disk.
+ROW_BYTES = 2_048
+
+
+def _weight(item: Received) -> int:
+    return len(item.data) + ROW_BYTES * len(item.parsed.rows)
 
 
 def collect_submissions(
@@ -704,7 +730,10 @@ def collect_submissions(
         to_read = []
         for entry in scan.entries:
             size = entry.identity[1] if entry.identity else None
-            if not entry.refused and (entry.name, size, entry.mtime_ns) in accepted_in_landing:
+            # A hard link (a backup made with `cp -al`) to a file already accepted is still that
+            # file: skipped unread, never refused and reported to the body as a new submission.
+            known = entry.refused in ("", HARD_LINK)
+            if known and (entry.name, size, entry.mtime_ns) in accepted_in_landing:
                 result.skipped.append(entry.name)
             else:
                 to_read.append(entry)
@@ -712,11 +741,18 @@ def collect_submissions(
         pulled = list(pulled)
         total, done = len(to_read) + len(pulled), 0
         batch_files = max(1, batch_files)
-        for entries in _landing_batches(to_read, batch_files):
-            batch = [item for item in map(run.receive, entries) if item is not None]
-            _parse_plain(batch)
-            _load_batch(con, run, batch)
-            done += len(entries)
+        batch: list[Received] = []
+        held = 0
+        for position, entry in enumerate(to_read, start=1):
+            item = run.receive(entry)
+            if item is not None:
+                batch.append(item)
+                held += _weight(item)
+            if len(batch) >= batch_files or held >= BATCH_BYTES or position == len(to_read):
+                _parse_plain(batch)
+                _load_batch(con, run, batch)
+                batch, held = [], 0
+            done = position
             if progress is not None:
                 progress(done, total)
         for items in _chunks(pulled, batch_files):
@@ -741,15 +777,17 @@ def _archived(run: _Run, batch: list[Received]) -> list[Received]:
     """The items whose bytes are now in the archive; the others wait in landing/."""
     archived = []
     for item in batch:
+        sender = item.parsed.sender if item.source == "landing" else None
+        if run.behind(item.parsed.name, sender):
+            continue
         try:
             if item.opened:
                 archive_bytes(run.paths, item.data, item.parsed.content_hash)
         except Exception as error:
             # Its bytes are kept nowhere else yet: it stays in landing/ for the next run.
             _log.error("Could not archive %s", item.parsed.name, exc_info=error)
-            run.result.deferred[item.parsed.name] = (
-                f"could not be archived ({type(error).__name__})"
-            )
+            reason = f"could not be archived ({type(error).__name__})"
+            run.wait(item.parsed.name, sender, reason)
             continue
         archived.append(item)
     return archived
@@ -763,7 +801,8 @@ def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]
     paths, now, result = run.paths, run.now, run.result
     received_at = now.isoformat(sep=" ", timespec="seconds")
     files = [item.parsed for item in batch]
-    problems = _validate(files, run.reference, now, run.history)
+    problems = _validate(files, run.reference, now, run.history, run.gx_rows_left)
+    run.gx_rows_left -= min(run.gx_rows_left, sum(f.row_count for f in files))
     for item in batch:
         name = item.parsed.name
         if problems[name]:

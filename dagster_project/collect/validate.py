@@ -27,7 +27,7 @@ import numpy
 import pandas as pd
 import pyarrow as pa
 
-from dagster_project.collect.cell_rules import cell_rule_problems
+from dagster_project.collect.cell_rules import GX_SAMPLE_ROWS, cell_rule_problems
 from dagster_project.collect.contract import (
     CHANNEL_COLUMNS,
     COLUMN_NAMES,
@@ -300,6 +300,10 @@ def _set_rules_sql() -> str:
     channels_any = " or ".join(DIGITS.format(c) for c in CHANNEL_COLUMNS)
     channel_sum = " + ".join(f"coalesce(try_cast({c} as hugeint), 0)" for c in CHANNEL_COLUMNS)
     counts_ok = f"{DIGITS.format('transactions_online')} and {DIGITS.format('transactions_total')}"
+    # try_cast: digits too many even for a hugeint are the too_large rule's, never a failed batch
+    online, total = (
+        f"try_cast({c} as hugeint)" for c in ("transactions_online", "transactions_total")
+    )
     too_large = "\n    union all".join(
         f"""
         select file_id, row_number, '{c}', {c}, 'too_large', '', service_code, body_code
@@ -344,17 +348,17 @@ def _set_rules_sql() -> str:
         select file_id, row_number, 'transactions_online', transactions_online,
                'online_not_above_total', transactions_total, service_code, body_code
         from incoming
-        where {counts_ok} and transactions_online::hugeint > transactions_total::hugeint
+        where {counts_ok} and {online} > {total}
     union all
         select file_id, row_number, 'transactions_total', transactions_total,
                case when {channels_all} then 'channels_add_up' else 'channels_exceed_total' end,
-               (transactions_online::hugeint + {channel_sum})::varchar, service_code, body_code
+               ({online} + {channel_sum})::varchar, service_code, body_code
         from incoming
         where {counts_ok} and ({channels_any})
-          and transactions_online::hugeint <= transactions_total::hugeint
+          and {online} <= {total}
           and case when {channels_all}
-                   then transactions_online::hugeint + {channel_sum} <> transactions_total::hugeint
-                   else transactions_online::hugeint + {channel_sum} > transactions_total::hugeint
+                   then {online} + {channel_sum} <> {total}
+                   else {online} + {channel_sum} > {total}
               end
     union all
         select file_id, row_number, 'service_code', service_code, 'duplicate_row',
@@ -422,12 +426,17 @@ def _cell_rule_problems(
 
 
 def check_rows(
-    files: list[ParsedFile], reference: Reference, today: date, history: pa.Table | None = None
+    files: list[ParsedFile],
+    reference: Reference,
+    today: date,
+    history: pa.Table | None = None,
+    gx_sample_rows: int = GX_SAMPLE_ROWS,
 ) -> tuple[list[Problem], NotListed]:
     """Every row rule over every row of the batch: the first MAX_PROBLEMS_LISTED problems of
-    each rule and file, and how many more of each there are."""
+    each rule and file, and how many more of each there are. Great Expectations checks the
+    cell rules' SQL over `gx_sample_rows` rows of the batch (cell_rules.py)."""
     incoming = rows_table(files)
-    problems, not_listed = cell_rule_problems(files, incoming)
+    problems, not_listed = cell_rule_problems(files, incoming, gx_sample_rows)
     con = duckdb.connect()
     try:
         con.register("incoming", incoming)
@@ -549,7 +558,11 @@ def problem_counts(problems: list[Problem]) -> tuple[int, int]:
 
 
 def validate_files(
-    files: list[ParsedFile], reference: Reference, today: date, history: pa.Table | None = None
+    files: list[ParsedFile],
+    reference: Reference,
+    today: date,
+    history: pa.Table | None = None,
+    gx_sample_rows: int = GX_SAMPLE_ROWS,
 ) -> dict[str, list[Problem]]:
     """Every problem of every file in the batch, by file name, sorted; a file is accepted when
     none of its problems is an error. `history` (body_code, service_code, median_total) enables
@@ -557,7 +570,7 @@ def validate_files(
     `more_errors` / `more_warnings` line for the rest (see `problem_counts`)."""
     problems: dict[str, list[Problem]] = {f.name: list(f.problems) for f in files}
     not_listed: dict[str, Counter[str]] = {f.name: Counter(f.problems_not_listed) for f in files}
-    row_problems, rows_not_listed = check_rows(files, reference, today, history)
+    row_problems, rows_not_listed = check_rows(files, reference, today, history, gx_sample_rows)
     for problem in row_problems:
         problems[problem.file].append(problem)
     for (file_id, rule), count in rows_not_listed.items():

@@ -24,7 +24,7 @@ from exports.extracts import (
     publish_extracts,
 )
 from exports.open_data import open_data_inputs, publish_open_data
-from exports.release import live_inputs, record_inputs, release, remove_leftovers
+from exports.release import damaged, live_inputs, record_inputs, release, remove_leftovers
 
 MARTS = [
     get_asset_key_for_model([warehouse_models], model)
@@ -66,7 +66,9 @@ def _publish(
     written: list[Path] = []
     with duckdb.connect(str(settings.paths.warehouse), read_only=True) as con:
         fingerprint = inputs(con)
-        rebuilt = live_inputs(target) != fingerprint
+        same_inputs = live_inputs(target) == fingerprint
+        broken = [] if not same_inputs else damaged(target)
+        rebuilt = not same_inputs or bool(broken)
         if rebuilt:
 
             def build_into(folder: Path) -> None:
@@ -79,7 +81,13 @@ def _publish(
             remove_leftovers(target, carry_over)
     return {
         "rebuilt": rebuilt,
-        "reason": "inputs changed" if rebuilt else "inputs unchanged: the live release is kept",
+        "reason": (
+            "inputs changed"
+            if not same_inputs
+            else f"files missing or changed in the live release: {', '.join(broken[:5])}"
+            if broken
+            else "inputs unchanged: the live release is kept"
+        ),
         # the live release's files are not counted: an Evidence project holds node_modules
         **({"files": len(written)} if rebuilt else {}),
         "inputs_sha256": fingerprint,
@@ -121,7 +129,8 @@ def benchmark_extracts(
         done = publish_extracts(
             con,
             folder,
-            previous=target if target.exists() else None,
+            # files are taken from the live release only while it is as it was built
+            previous=target if target.exists() and not damaged(target) else None,
             progress=StepProgress(context, "extracts", "bodies rendered"),
             fingerprints=fingerprints,
         )
