@@ -51,3 +51,18 @@ def test_wales_goal_is_the_run_with_nothing_new():
     assert goals(result("wales", 40, 3, 14.9, 20, 0.5, 3, 900)) == [
         ("run with nothing new < 15 s", "14.9 s", True)
     ]
+
+
+def test_a_reference_over_its_memory_limit_is_stopped_and_recorded(tmp_path):
+    import os
+    import sys
+
+    import pytest
+
+    from tests.bench.run import OutOfMemory, measure
+
+    grab = [sys.executable, "-c", "x = bytearray(600 * 1024**2)"]  # 600 MB, limit 300 MB
+    with pytest.raises(OutOfMemory):
+        measure(grab, cwd=tmp_path, env=dict(os.environ), memory_limit=300 * 1024**2)
+    small = [sys.executable, "-c", "x = bytearray(10 * 1024**2)"]
+    assert measure(small, cwd=tmp_path, env=dict(os.environ), memory_limit=300 * 1024**2)
