@@ -80,9 +80,9 @@ def _tree_rss_kb(root: int) -> int:
 
 
 # A reference may hold more than the machine has (the pandas script keeps a frame per file: about
-# 18 GB and rising at the UK scale): it is stopped at this much address space, and its result
+# 18 GB and rising at the UK scale, on a 23 GB machine): it is stopped at this much address space, and its result
 # recorded as not finished, rather than left to the kernel's out-of-memory killer.
-REFERENCE_MEMORY_LIMIT = 12 * 1024**3
+REFERENCE_MEMORY_LIMIT = 8 * 1024**3
 
 
 class OutOfMemory(Exception):
@@ -124,12 +124,14 @@ def measure(
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()
-    if process.returncode != 0 and memory_limit is not None and "MemoryError" in output:
-        peak = max((kb for _, kb in samples), default=0)
-        raise OutOfMemory(seconds, round(peak / 1024, 1))
+    peak = max((kb for _, kb in samples), default=0)
+    # Out of memory shows as a MemoryError, or as whatever failed to allocate (pandas' reader
+    # reports "Calling read(nbytes) on source failed"), near the limit.
+    if process.returncode != 0 and memory_limit is not None:
+        if "MemoryError" in output or peak * 1024 >= 0.75 * memory_limit:
+            raise OutOfMemory(seconds, round(peak / 1024, 1))
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    peak = max((kb for _, kb in samples), default=0)
     return Measure(round(seconds, 2), round(peak / 1024, 1), output, samples=samples)
 
 
