@@ -80,8 +80,8 @@ def _tree_rss_kb(root: int) -> int:
 
 
 # A reference may hold more than the machine has (the pandas script keeps a frame per file: about
-# 18 GB and rising at the UK scale, on a 23 GB machine): it is stopped at this much address space, and its result
-# recorded as not finished, rather than left to the kernel's out-of-memory killer.
+# 18 GB and rising at the UK scale, on a 23 GB machine): it is stopped at this much address
+# space, and its result recorded as not finished, rather than left to the out-of-memory killer.
 REFERENCE_MEMORY_LIMIT = 8 * 1024**3
 
 
@@ -127,9 +127,13 @@ def measure(
     peak = max((kb for _, kb in samples), default=0)
     # Out of memory shows as a MemoryError, or as whatever failed to allocate (pandas' reader
     # reports "Calling read(nbytes) on source failed"), near the limit.
-    if process.returncode != 0 and memory_limit is not None:
-        if "MemoryError" in output or peak * 1024 >= 0.75 * memory_limit:
-            raise OutOfMemory(seconds, round(peak / 1024, 1))
+    near_limit = memory_limit is not None and peak * 1024 >= 0.75 * memory_limit
+    if (
+        process.returncode != 0
+        and memory_limit is not None
+        and ("MemoryError" in output or near_limit)
+    ):
+        raise OutOfMemory(seconds, round(peak / 1024, 1))
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
     return Measure(round(seconds, 2), round(peak / 1024, 1), output, samples=samples)
