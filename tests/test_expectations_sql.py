@@ -20,7 +20,7 @@ from dagster_project.collect.contract import COLUMN_NAMES
 from dagster_project.collect.read import MAX_PROBLEMS_LISTED
 from dagster_project.collect.validate import (
     ParsedFile,
-    _cell_rule_problems,
+    cell_rule_problems_gx,
     parse_records,
     parse_submission,
     rows_table,
@@ -155,7 +155,7 @@ def test_sql_and_gx_cell_rules_agree_on_api_payloads(payloads):
     files = [parse_records(f"payload{i}.json", b"", records) for i, records in enumerate(payloads)]
     incoming = rows_table(files)
     assert incoming.num_rows == sum(len(records) for records in payloads)
-    assert cell_rule_problems_sql(files, incoming) == _cell_rule_problems(files, incoming)
+    assert cell_rule_problems_sql(files, incoming) == cell_rule_problems_gx(files, incoming)
 
 
 @settings(max_examples=300, deadline=None)
@@ -310,7 +310,7 @@ def test_sql_cell_rules_return_exactly_what_the_gx_cell_rules_return():
     files = _batch()
     incoming = rows_table(files)
     problems, not_listed = cell_rule_problems_sql(files, incoming)
-    assert (problems, not_listed) == _cell_rule_problems(files, incoming)
+    assert (problems, not_listed) == cell_rule_problems_gx(files, incoming)
     # By hand: many.csv has 300 bad letters_posted and 300 bad digital_notifications, both
     # whole_number: 200 of each listed, 100 + 100 counted.
     assert not_listed == {(1, "whole_number"): 200}
@@ -334,7 +334,7 @@ def test_an_empty_batch_has_no_cell_problems():
 def test_production_cell_rules_run_gx_on_a_sample_and_return_what_gx_returns():
     files = _batch()
     incoming = rows_table(files)
-    expected = _cell_rule_problems(files, incoming)
+    expected = cell_rule_problems_gx(files, incoming)
     assert cell_rule_problems(files, incoming) == expected  # 303 rows: GX checks them all
     assert cell_rule_problems(files, incoming, gx_sample_rows=40) == expected
 

@@ -2,7 +2,7 @@
 table of the batch: the same problems as running the suite through Great Expectations on a pandas
 copy, without the copy, so 10 M rows fit in memory and time.
 
-Drop-in for `validate._cell_rule_problems`: the first MAX_PROBLEMS_LISTED problems of each
+Drop-in for `validate.cell_rule_problems_gx`: the first MAX_PROBLEMS_LISTED problems of each
 expectation and file, in the order GX reports them (by column, then suite order, then row
 position), the rest counted by (file, rule). `tests/test_expectations_sql.py` proves both give
 the same answer. `cell_rule_problems` also has real GX run the suite over a sample of every
@@ -41,7 +41,7 @@ def cell_rule_problems(
 ) -> tuple[list[Problem], NotListed]:
     """`cell_rule_problems_sql`, after Great Expectations itself has run the suite over a sample
     of the batch and agreed with the SQL on every cell of it."""
-    problems, not_listed, flagged = _cell_rule_problems(files, incoming)
+    problems, not_listed, flagged = _sql_problems(files, incoming)
     sample = gx_sample(incoming.num_rows, flagged, gx_sample_rows)
     if sample and (differ := gx_disagreements(SUITE, incoming.take(sample))):
         shown = sorted((sample[p], column, rule) for p, column, rule in differ)[:5]
@@ -68,11 +68,11 @@ def cell_rule_problems_sql(
 ) -> tuple[list[Problem], NotListed]:
     """Run the cell rules of the suite once over every row of `incoming` in DuckDB; build the
     first MAX_PROBLEMS_LISTED problems of each expectation and file, count the rest by rule."""
-    problems, not_listed, _ = _cell_rule_problems(files, incoming)
+    problems, not_listed, _ = _sql_problems(files, incoming)
     return problems, not_listed
 
 
-def _cell_rule_problems(
+def _sql_problems(
     files: list[ParsedFile], incoming: pa.Table
 ) -> tuple[list[Problem], NotListed, list[int]]:
     """The problems, the counts, and the batch positions of the problems listed."""

@@ -216,34 +216,6 @@ class FileRecord:
     landing_size: int | None  # bytes read from landing/; None for a payload or an unread entry
 
 
-FILE_RECORD_SCHEMA = pa.schema(
-    [
-        ("load_sequence", pa.int32()),
-        ("file_name", pa.string()),
-        ("content_hash", pa.string()),
-        ("source", pa.string()),
-        ("sender", pa.string()),
-        ("status", pa.string()),
-        ("received_at", pa.timestamp("us")),
-        ("row_count", pa.int32()),
-        ("error_count", pa.int32()),
-        ("warning_count", pa.int32()),
-        ("periods", pa.list_(pa.string())),
-        ("landing_mtime_ns", pa.int64()),
-        ("landing_size", pa.int64()),
-    ]
-)
-PROBLEM_SCHEMA = pa.schema(
-    [
-        ("load_sequence", pa.int32()),
-        ("row_number", pa.int32()),
-        ("column_name", pa.string()),
-        ("found", pa.string()),
-        ("rule", pa.string()),
-        ("severity", pa.string()),
-        ("detail", pa.string()),
-    ]
-)
 INSERT_FILES_SQL = "insert into raw.submission_files ({0}) select {0} from new_files".format(
     ", ".join(f.name for f in fields(FileRecord))
 )
@@ -793,6 +765,10 @@ def _archived(run: _Run, batch: list[Received]) -> list[Received]:
     return archived
 
 
+def _arrow_schema(con: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
+    return con.table(table).limit(0).to_arrow_table().schema
+
+
 def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]) -> None:
     """Archive, check, report and load one batch; its accepted files load in one transaction."""
     batch = _archived(run, batch)
@@ -850,15 +826,19 @@ def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]
     accepted = [i for i, r in enumerate(records) if r.status == "accepted"]
     run.next_sequence += len(batch)
 
+    # Typed as the tables are: the DDL above is the one list of their columns.
+    files_schema, problems_schema = (
+        _arrow_schema(con, table) for table in ("raw.submission_files", "raw.submission_problems")
+    )
     new_files = pa.table(
-        {name: [getattr(r, name) for r in records] for name in FILE_RECORD_SCHEMA.names},
-        schema=FILE_RECORD_SCHEMA,
+        {name: [getattr(r, name) for r in records] for name in files_schema.names},
+        schema=files_schema,
     )
     new_problems = pa.table(
-        dict(zip(PROBLEM_SCHEMA.names, map(list, zip(*problem_rows, strict=True)), strict=True))
+        dict(zip(problems_schema.names, map(list, zip(*problem_rows, strict=True)), strict=True))
         if problem_rows
-        else {name: [] for name in PROBLEM_SCHEMA.names},
-        schema=PROBLEM_SCHEMA,
+        else {name: [] for name in problems_schema.names},
+        schema=problems_schema,
     )
     # Only the accepted files' rows; a file's id stays its position in the batch.
     keep = set(accepted)

@@ -383,7 +383,7 @@ def _set_rules_sql() -> str:
 NotListed = Counter[tuple[int, str]]  # problems counted, not built: (file_id, rule) -> how many
 
 
-def _cell_rule_problems(
+def cell_rule_problems_gx(
     files: list[ParsedFile], incoming: pa.Table
 ) -> tuple[list[Problem], NotListed]:
     """Run the GX suite of cell rules once over every row of the batch through Great
