@@ -18,6 +18,13 @@ class Scale:
     months: int
     end: str = "2026-09"
 
+    @property
+    def start(self) -> str:
+        """The first month the scale has returns for (YYYY-MM)."""
+        year, month = (int(p) for p in self.end.split("-"))
+        first = year * 12 + month - 1 - (self.months - 1)
+        return f"{first // 12:04d}-{first % 12 + 1:02d}"
+
 
 SCALES = {
     scale.name: scale
@@ -84,6 +91,9 @@ def enlarge_register(seeds: Path, scale: Scale) -> None:
                 "body_code": code,
                 "name_en": template["name_en"] + suffix,
                 "name_cy": template["name_cy"] + suffix,
+                # on the platform from the scale's first month, so its returns are accepted
+                # (the real register starts in 2024-01; a return before it is refused)
+                "onboarded": min(template["onboarded"], scale.start),
             }
         )
         new_links += [
