@@ -35,6 +35,11 @@ _NOT_PLAIN = re.compile(r'[^\S \n]|"')
 # A totals row ("Total", "Grand total", "Cyfanswm") is dropped by the Python reader with a
 # warning; a file with any of these letters anywhere in its rows is left to it.
 _MAYBE_TOTALS = re.compile(r"tota|cyfan", re.IGNORECASE)
+# The same two questions of ASCII bytes, about 20 times faster than of text (most returns): the
+# ASCII characters str.isspace() counts, but for space and line feed, or a quote; and the words
+# in bytes lowered (no ASCII character but T, O, A, C, Y, F or N folds to those letters).
+_NOT_PLAIN_ASCII = re.compile(rb'[\t\x0b\x0c\r\x1c-\x1f"]')
+_TOTALS_ASCII = (b"tota", b"cyfan")
 
 ROWS_SCHEMA = pa.schema([("row_number", pa.int32())] + [(c, pa.string()) for c in COLUMN_NAMES])
 
@@ -50,8 +55,14 @@ def plain_rows_text(name: str, data: bytes) -> str | None:
         or b"\x00" in data
     ):
         return None
+    rows = data[len(HEADER_LINE) :]
+    if rows.isascii():
+        lowered = rows.lower()
+        if _NOT_PLAIN_ASCII.search(rows) or any(word in lowered for word in _TOTALS_ASCII):
+            return None
+        return rows.decode("ascii")
     try:
-        text = data[len(HEADER_LINE) :].decode("utf-8")
+        text = rows.decode("utf-8")
     except UnicodeDecodeError:
         return None
     if _NOT_PLAIN.search(text) or _MAYBE_TOTALS.search(text):

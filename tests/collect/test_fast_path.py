@@ -286,6 +286,28 @@ def test_the_fast_path_reads_what_the_python_reader_reads(data):
         assert fast == slow.rows
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from([*map(chr, range(128)), "ŵ", "\u00a0", "\u2028", "Ŧ"]),
+        max_size=40,
+    )
+    | st.sampled_from(["Total", "GRAND TOTAL", "cYfAnSwM", "tot al", "\tx", "a\x1fb", 'a"b'])
+)
+def test_the_ascii_shortcut_refuses_what_the_text_checks_refuse(text):
+    """plain_rows_text reads ASCII rows as bytes (faster), other rows as text: both refuse the
+    same rows. A row of ASCII text gives the same answer with its ŵ added (the text checks)."""
+    data = (HEADER + "\n" + text).encode("utf-8")
+    if "\x00" in text:
+        assert plain_rows_text("a.csv", data) is None
+        return
+    welsh = (HEADER + "\n" + text + "ŵ").encode("utf-8")
+    assert (plain_rows_text("a.csv", data) is None) == (plain_rows_text("a.csv", welsh) is None)
+    if plain_rows_text("a.csv", data) is not None:
+        assert plain_rows_text("a.csv", data) == text
+        assert plain_rows_text("a.csv", welsh) == text + "ŵ"
+
+
 def test_a_plain_file_takes_the_fast_path_and_an_unusual_one_does_not():
     plain = submission(row(CARDIFF, "2026-01", TAX, 10, 5, "Yes", "n", 1, 1, notes=" ŵ "))
     assert _fast_rows("a.csv", plain) == [
