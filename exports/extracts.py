@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
 from pathlib import Path
 
@@ -294,6 +297,13 @@ def extract_workbook(
 ) -> bytes:
     """The body's workbook in one language: headers, sheet names and words in that language;
     numbers, months and dates as typed cells with their formats."""
+    return workbook_bytes(extract_sheets(extract, language, indicators, sectors))
+
+
+def extract_sheets(
+    extract: BodyExtract, language: str, indicators: dict[str, dict], sectors: dict[str, str]
+) -> list[Sheet]:
+    """The sheets of the body's workbook in one language."""
     words = Words(language)
     t = words.t
     head = t["columns"]
@@ -445,9 +455,7 @@ def extract_workbook(
         ],
         [MONTH, DATE, None, TIMESTAMP, COUNT, COUNT],
     )
-    return workbook_bytes(
-        [summary_sheet, indicator_sheet, services_sheet, trend_sheet, returns_sheet]
-    )
+    return [summary_sheet, indicator_sheet, services_sheet, trend_sheet, returns_sheet]
 
 
 def _charts(extract: BodyExtract, words: Words, language: str) -> dict[str, Markup]:
@@ -494,6 +502,17 @@ def extract_page(
     files: dict[str, str],
 ) -> str:
     """The body's self-contained page in one language: every section the other language has."""
+    return _page_template().render(page_context(extract, language, indicators, sectors, files))
+
+
+def page_context(
+    extract: BodyExtract,
+    language: str,
+    indicators: dict[str, dict],
+    sectors: dict[str, str],
+    files: dict[str, str],
+) -> dict[str, object]:
+    """What the page template is given for one body in one language."""
     words = Words(language)
     trend = extract.trend
     take_up_trend = Markup(
@@ -508,7 +527,8 @@ def extract_page(
         )
     )
     trend_codes = [c for c in TREND_COLUMNS if c in indicators]
-    return _page_template().render(
+    trend_units = [(c, indicators[c]["unit"]) for c in trend_codes]
+    return dict(
         lang=language,
         other=next(other for other in LANGUAGES if other != language),
         w=words,
@@ -520,12 +540,43 @@ def extract_page(
         indicators=extract.indicators,
         charts=_charts(extract, words, language),
         take_up_trend=take_up_trend,
-        trend=trend,
+        trend_rows=[
+            (
+                words.month(r["period"]),
+                [words.measure(r[code], unit) for code, unit in trend_units],
+                r["status"] or words.t["final"],
+            )
+            for r in trend
+        ],
         trend_columns=[
             (c, indicators[c][f"name_{language}"], indicators[c]["unit"]) for c in trend_codes
         ],
-        services=extract.services,
-        returns=extract.returns,
+        service_rows=[
+            (
+                words.month(s["period"]),
+                s[f"service_name_{language}"],
+                words.count(s["transactions_total"]),
+                words.count(s["transactions_online"]),
+                words.measure(s["online_take_up"], "fraction"),
+                words.flag(s["available_online"]),
+                words.flag(s["digital_by_default"]),
+                words.count(s["letters_posted"]),
+                words.count(s["digital_notifications"]),
+                words.flag(s["revised"]),
+            )
+            for s in extract.services
+        ],
+        return_rows=[
+            (
+                words.month(r["period"]),
+                words.day(r["due_date"]),
+                words.value(r["status"]),
+                words.timestamp(r["first_received_at"]),
+                r["versions"],
+                r["rejected_files"],
+            )
+            for r in extract.returns
+        ],
         files=files,
         files_sentence=_files_sentence(words, language, files),
     )
@@ -616,11 +667,13 @@ def publish_extracts(
     previous: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     fingerprints: dict[str, str] | None = None,
+    workers: int | None = None,
 ) -> PublishedExtracts:
     """Every body's extract, in `target/<body_code>/`, and a manifest of their fingerprints. A
     body whose fingerprint is the one its extract in `previous` (the live publication) was made
     from is taken from there, file for file; the others are rendered. `progress` is told
-    (bodies rendered, bodies to render) after each body."""
+    (bodies rendered, bodies to render) as bodies are rendered; `workers` processes render
+    them (default: one a core when there are many)."""
     fingerprints = body_fingerprints(con) if fingerprints is None else fingerprints
     before = previous_fingerprints(previous)
     rendered, carried = [], []
@@ -635,7 +688,7 @@ def publish_extracts(
         (target / code).mkdir(parents=True, exist_ok=True)
         for name in extract_files(code).values():
             carry_file(previous / code / name, target / code / name)
-    _render_extracts(con, target, rendered, progress)
+    _render_extracts(con, target, rendered, progress, workers)
     manifest = {"bodies": dict(sorted(fingerprints.items()))}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     files = [
@@ -651,8 +704,10 @@ def _render_extracts(
     target: Path,
     bodies: list[str],
     progress: Callable[[int, int], None] | None,
+    workers: int | None = None,
 ) -> None:
-    """Render the extracts of `bodies`, reading only their rows."""
+    """Render the extracts of `bodies`, reading only their rows: in this process, or in
+    `workers` processes (default: one a core, for POOL_FROM bodies or more)."""
     report = progress or (lambda done, total: None)
     report(0, len(bodies))
     if not bodies:
@@ -664,16 +719,97 @@ def _render_extracts(
         {language: reference.sector_names(language) for language in LANGUAGES},
     )
     data = {name: _by_body(con, sql, order, bodies) for name, (sql, order) in QUERIES.items()}
-    for done, code in enumerate(bodies, start=1):
-        extract = BodyExtract(
+    extracts = (
+        BodyExtract(
             data["summary"][code][0],
             data["indicators"].get(code, []),
             data["services"].get(code, []),
             data["trend"].get(code, []),
             data["returns"].get(code, []),
         )
-        render_extract(extract, target, context)
+        for code in bodies
+    )
+    workers = _workers(len(bodies)) if workers is None else workers
+    if workers <= 1:
+        for done, extract in enumerate(extracts, start=1):
+            _render_one(extract, target, context)
+            report(done, len(bodies))
+        return
+    done = 0
+    for rendered in _render_in_pool(extracts, target, context, workers):
+        done += rendered
         report(done, len(bodies))
+
+
+# Below this many bodies to render, starting worker processes costs more than it saves: each
+# imports the renderers (about a second) and, as "spawn" does, the program's main module (that of
+# `make run` imports Dagster: a few seconds).
+POOL_FROM = 200
+BATCH = 16  # bodies a task: few enough to keep both cores busy to the end
+IN_FLIGHT = 2  # tasks queued per worker: bounds the extracts held in memory at once
+
+
+def _workers(bodies: int) -> int:
+    if bodies < POOL_FROM or multiprocessing.current_process().daemon:
+        return 1  # a daemonic process (some executors' steps) may not start processes
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cores or 1, (bodies + BATCH - 1) // BATCH)
+
+
+class ExtractError(RuntimeError):
+    """A body's extract could not be rendered; the message starts with its code."""
+
+
+def _render_one(extract: BodyExtract, target: Path, context: RenderingContext) -> None:
+    try:
+        render_extract(extract, target, context)
+    except Exception as error:
+        # Only the message crosses from a worker process: it carries the body and the cause.
+        raise ExtractError(f"{extract.code}: {type(error).__name__}: {error}") from error
+
+
+_WORKER_CONTEXT: list[RenderingContext] = []  # the context of this worker process
+
+
+def _start_worker(context: RenderingContext) -> None:
+    _WORKER_CONTEXT[:] = [context]
+
+
+def _render_batch(extracts: list[BodyExtract], target: Path) -> int:
+    for extract in extracts:
+        _render_one(extract, target, _WORKER_CONTEXT[0])
+    return len(extracts)
+
+
+def _render_in_pool(
+    extracts: Iterator[BodyExtract], target: Path, context: RenderingContext, workers: int
+) -> Iterator[int]:
+    """Render in `workers` fresh processes ("spawn": nothing of this process's threads or
+    open warehouse is inherited), BATCH bodies a task and at most IN_FLIGHT tasks a worker
+    queued; yields how many bodies each finished task rendered. Each body's files depend on
+    its extract alone, so the order tasks finish in changes no byte. The first error stops
+    the rendering and is raised here, naming its body."""
+    batches = iter(lambda: list(islice(extracts, BATCH)), [])
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(context,),
+    ) as pool:
+        pending = set()
+        try:
+            for batch in batches:
+                pending.add(pool.submit(_render_batch, batch, target))
+                if len(pending) >= workers * IN_FLIGHT:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    yield from (future.result() for future in finished)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (future.result() for future in finished)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
 
 
 @dataclass(frozen=True)
