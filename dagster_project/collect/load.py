@@ -17,10 +17,12 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import queue
 import re
 import stat
+import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -647,9 +649,10 @@ def collect_submissions(
     fast_path: bool = True,
 ) -> CollectionResult:
     """Validate every new landing file and pulled payload and load the accepted, `batch_files`
-    files at a time, each batch in one transaction. `progress` is told (files done, files to
-    do) after each batch. Plain files are parsed by DuckDB (collect/fast.py) unless `fast_path`
-    is False. Whatever goes wrong with one file fails that file only."""
+    files at a time, each batch in one transaction, the next batch read while one loads.
+    `progress` is told (files read, files to read) file by file. Plain files are parsed by
+    DuckDB (collect/fast.py) unless `fast_path` is False. Whatever goes wrong with one file
+    fails that file only."""
     paths.ensure()
     result = CollectionResult()
     with duckdb.connect(str(paths.warehouse)) as con:
@@ -711,22 +714,14 @@ def collect_submissions(
                 to_read.append(entry)
         del accepted_in_landing
         pulled = list(pulled)
-        total, done = len(to_read) + len(pulled), 0
+        total = len(to_read) + len(pulled)
         batch_files = max(1, batch_files)
-        batch: list[Received] = []
-        held = 0
-        for position, entry in enumerate(to_read, start=1):
-            item = run.receive(entry)
-            if item is not None:
-                batch.append(item)
-                held += _weight(item)
-            if len(batch) >= batch_files or held >= BATCH_BYTES or position == len(to_read):
-                _parse_plain(batch)
-                _load_batch(con, run, batch)
-                batch, held = [], 0
-            done = position
-            if progress is not None:
-                progress(done, total)
+        for batch in _one_batch_ahead(
+            lambda tell: _landing_batches(run, to_read, batch_files, tell),
+            lambda position: progress(position, total) if progress is not None else None,
+        ):
+            _load_batch(con, run, batch)
+        done = len(to_read)
         for items in _chunks(pulled, batch_files):
             batch = [
                 item
@@ -743,6 +738,69 @@ def collect_submissions(
         if progress is not None and total == 0:
             progress(0, 0)
     return result
+
+
+def _landing_batches(
+    run: _Run, entries: list[LandingEntry], batch_files: int, tell: Callable[[int], None]
+) -> Iterator[list[Received]]:
+    """The entries read into batches, in load order, each batch parsed; `tell` is told how many
+    entries have been read after each."""
+    batch: list[Received] = []
+    held = 0
+    for position, entry in enumerate(entries, start=1):
+        item = run.receive(entry)
+        if item is not None:
+            batch.append(item)
+            held += _weight(item)
+        if len(batch) >= batch_files or held >= BATCH_BYTES or position == len(entries):
+            _parse_plain(batch)
+            yield batch
+            batch, held = [], 0
+        tell(position)
+
+
+def _one_batch_ahead(
+    batches: Callable[[Callable[[int], None]], Iterable[list[Received]]],
+    tell: Callable[[int], None],
+) -> Iterator[list[Received]]:
+    """The batches of `batches`, read and parsed in a thread one batch ahead of the caller: the
+    next batch's files are read, hashed and parsed (DuckDB, its own connection) while this one
+    is archived, checked and loaded on the other core. Still in load order and one batch at a
+    time for everything the caller does: what one batch's loading decides (a body whose file
+    could not be archived) is checked again for every file of the next before it is archived.
+    At most two batches are held. `tell` is called here, in order, as the thread reads."""
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    room = threading.Semaphore(1)  # a batch may wait while the caller loads the one before
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for batch in batches(lambda position: events.put(("read", position))):
+                while not room.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                events.put(("batch", batch))
+            events.put(("done", None))
+        except BaseException as error:  # raised again in the caller's thread
+            events.put(("error", error))
+
+    reader = threading.Thread(target=work, name="collect-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, value = events.get()
+            if kind == "read":
+                tell(value)
+            elif kind == "batch":
+                yield value
+                room.release()
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _archived(run: _Run, batch: list[Received]) -> list[Received]:
