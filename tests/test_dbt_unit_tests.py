@@ -39,7 +39,9 @@ def dbt(project: Path, warehouse: Path, target: Path, *args: str) -> dict[str, s
             "--log-path",
             str(target),
             "--vars",
-            json.dumps({"warehouse": str(warehouse)}),
+            # intermediate models as production builds them: tables, int_submissions_current
+            # incremental (its unit tests cover both branches)
+            json.dumps({"warehouse": str(warehouse), "intermediate_materialized": "table"}),
         ],
         cwd=project,
         capture_output=True,
