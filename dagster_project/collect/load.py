@@ -14,6 +14,7 @@ unexpected exception) rejects that file with a report and never stops the batch.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -718,11 +719,14 @@ def collect_submissions(
             # when nothing is new: at the UK scale it reads every row (10 s, 2 GB).
             run.history = con.sql(HISTORY_SQL).to_arrow_table().cast(HISTORY_SCHEMA)
         batch_files = max(1, batch_files)
-        for batch in _one_batch_ahead(
+        read_ahead = _one_batch_ahead(
             lambda tell: _landing_batches(run, to_read, batch_files, tell),
             lambda position: progress(position, total) if progress is not None else None,
-        ):
-            _load_batch(con, run, batch)
+        )
+        # closed on the way out, whatever happens: a load that fails stops the reading thread
+        with contextlib.closing(read_ahead):
+            for batch in read_ahead:
+                _load_batch(con, run, batch)
         done = len(to_read)
         for items in _chunks(pulled, batch_files):
             batch = [

@@ -4,9 +4,11 @@ rows, and progress that moves file by file. (Found by a hostile trial of the fas
 
 import io
 import os
+import threading
 from datetime import datetime
 
 import duckdb
+import pytest
 from openpyxl import Workbook
 
 from dagster_project.collect import load
@@ -166,3 +168,24 @@ def test_great_expectations_checks_a_sample_of_the_run_not_of_every_batch(
     result = collect_submissions(data_paths, reference, NOW, batch_files=1)
     assert len(result.accepted) == 3
     assert checked == [1, 1]
+
+
+def test_a_load_that_fails_stops_the_reading_thread(data_paths, reference, monkeypatch):
+    # The next batch is read in a thread while one loads; when a load fails, that thread must
+    # stop then, not linger (holding a batch, polling) while the failure's traceback keeps the
+    # collecting frame, and so an unclosed reader, alive. Fails without contextlib.closing.
+    files = {
+        f"{CARDIFF}/{month}.csv": submission(row(CARDIFF, month, TAX, 10, 5, "yes", "no", 1, 1))
+        for month in ("2026-07", "2026-08", "2026-09", "2026-10")
+    }
+    write_landing(data_paths, files)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the warehouse is full")
+
+    monkeypatch.setattr(load, "_load_batch", failing)
+    with pytest.raises(RuntimeError, match="warehouse is full") as raised:
+        collect_submissions(data_paths, reference, NOW, batch_files=1)
+    assert raised.value is not None  # the traceback, and its frames, are still held here
+    readers = [t for t in threading.enumerate() if t.name == "collect-read-ahead"]
+    assert readers == []
