@@ -75,6 +75,9 @@ create table if not exists raw.submission_files (
 -- Warehouses created before the columns existed
 alter table raw.submission_files add column if not exists landing_mtime_ns bigint;
 alter table raw.submission_files add column if not exists landing_size bigint;
+-- What kind of return the file is: 'monthly' (rows of raw.submissions) or 'assessment' (rows of
+-- raw.assessments, Digital Service Standard results); NULL in warehouses older than the column.
+alter table raw.submission_files add column if not exists return_kind varchar;
 create table if not exists raw.submission_problems (
     load_sequence   integer not null,
     row_number      integer not null,
@@ -105,6 +108,26 @@ create table if not exists raw.submissions (
     digital_notifications     bigint not null,
     notes                     varchar
 );
+-- The contract's optional measures (v2), NULL where a return does not give them: never 0.
+alter table raw.submissions add column if not exists online_started bigint;
+alter table raw.submissions add column if not exists satisfaction_responses bigint;
+alter table raw.submissions add column if not exists satisfied_responses bigint;
+alter table raw.submissions add column if not exists cost_total decimal(18, 2);
+alter table raw.submissions add column if not exists transactions_online_welsh bigint;
+-- Digital Service Standard for Wales assessments: one row per standard of one assessment of one
+-- service (dbt/seeds/standards.csv), every version kept as raw.submissions keeps its rows.
+create table if not exists raw.assessments (
+    load_sequence   integer not null,
+    file_name       varchar not null,
+    content_hash    varchar not null,
+    loaded_at       timestamp not null,
+    row_number      integer not null,
+    body_code       varchar not null,
+    service_code    varchar not null,
+    assessed_on     date not null,
+    standard        integer not null,
+    result          varchar not null check (result in ('met', 'partly_met', 'not_met'))
+);
 create table if not exists raw.collection_attempts (
     attempted_at    timestamp not null,
     body_code       varchar not null,
@@ -126,9 +149,9 @@ def _typed(column: str) -> str:
 
 
 INSERT_ACCEPTED_SQL = f"""
-insert into raw.submissions
-select f.load_sequence, f.file_name, f.content_hash, $loaded_at, i.row_number,
-       {", ".join(_typed(c) for c in COLUMN_NAMES)}
+insert into raw.submissions by name
+select f.load_sequence, f.file_name, f.content_hash, $loaded_at as loaded_at, i.row_number,
+       {", ".join(f"{_typed(c)} as {c}" for c in COLUMN_NAMES)}
 from incoming i join accepted_files f using (file_id)
 """
 
@@ -217,6 +240,7 @@ class FileRecord:
     periods: list[str]  # the months the file's rows are about, as written
     landing_mtime_ns: int | None
     landing_size: int | None  # bytes read from landing/; None for a payload or an unread entry
+    return_kind: str = "monthly"  # or "assessment"
 
 
 INSERT_FILES_SQL = "insert into raw.submission_files ({0}) select {0} from new_files".format(
