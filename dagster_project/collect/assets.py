@@ -66,7 +66,8 @@ def pull_endpoints(
         )
     ],
     description=(
-        "Every accepted submission row (raw.submissions), every file received "
+        "Every accepted submission row (raw.submissions) and Digital Service Standard "
+        "assessment row (raw.assessments), every file received "
         "(raw.submission_files) with its problems, and every API pull (raw.collection_attempts)."
         " New files and payloads are validated as one batch; a file with any error loads nothing "
         "and moves to quarantine/ with a report in English and Welsh."
@@ -102,6 +103,7 @@ def submissions(context: dg.AssetExecutionContext, settings: PlatformSettings):
             "payloads_pulled": len(pulled),
             "endpoint_rows_refused": dg.MetadataValue.json(refused_endpoints),
             "rows_loaded": result.rows_loaded,
+            "assessment_rows_loaded": result.assessment_rows_loaded,
             "rejected_files": dg.MetadataValue.json(sorted(result.rejected)),
             "warned_files": dg.MetadataValue.json(sorted(result.warned)),
         }

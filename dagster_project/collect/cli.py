@@ -5,7 +5,7 @@ damaged or lost warehouse's raw tables back from the archive.
     digital-progress validate FILE... [--body CODE]
         exit 0: every file valid (warnings allowed); 1: a file has errors; 2: a file can't be read
         (the same when its output is cut short: `... | head -1` ends quietly)
-    digital-progress template [--out DIR] [--body CODE | --sector SECTOR]
+    digital-progress template [--out DIR] [--body CODE | --sector SECTOR] [--assessment]
     digital-progress rebuild [--data DIR]
         exit 0: raw rebuilt (then run the pipeline again); 2: the archive cannot give it back
 """
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project.catalogue import LANGUAGES, text
+from dagster_project.collect import assessments
 from dagster_project.collect.feedback import count, report, text_report
 from dagster_project.collect.template import template_csv, template_xlsx
 from dagster_project.collect.validate import ParsedFile, Problem, parse_submission, validate_files
@@ -133,17 +134,25 @@ def validate_command(paths: list[Path], body: str | None) -> int:
     return UNREADABLE if unreadable else INVALID if has_errors else VALID
 
 
-def template_command(folder: Path, body: str | None = None, sector: str | None = None) -> int:
+def template_command(
+    folder: Path, body: str | None = None, sector: str | None = None, assessment: bool = False
+) -> int:
+    """Write the monthly return's template, or with `assessment` the assessment return's."""
     reference = load_reference()
     if body is not None and body not in (known := {b["body_code"] for b in reference.bodies}):
         return refuse_unknown("body", body, known)
     if sector is not None and sector not in (known := set(reference.sector_names("en"))):
         return refuse_unknown("sector", sector, known)
-    workbook = template_xlsx(reference, body=body, sector=sector)
+    if assessment:
+        stem, csv_bytes = "assessment_template", assessments.template_csv(body)
+        workbook = assessments.template_xlsx(reference, body=body, sector=sector)
+    else:
+        stem, csv_bytes = "submission_template", template_csv()
+        workbook = template_xlsx(reference, body=body, sector=sector)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "submission_template.csv").write_bytes(template_csv())
-    (folder / "submission_template.xlsx").write_bytes(workbook)
-    csv_path, xlsx_path = folder / "submission_template.csv", folder / "submission_template.xlsx"
+    csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    csv_path.write_bytes(csv_bytes)
+    xlsx_path.write_bytes(workbook)
     emit([both_languages("cli.template_written", csv=csv_path, xlsx=xlsx_path)])
     return VALID
 
@@ -180,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     scope = template.add_mutually_exclusive_group()
     scope.add_argument("--body", help="your body code: drop-downs offer it and its services")
     scope.add_argument("--sector", help="a sector code: drop-downs offer its bodies and services")
+    template.add_argument(
+        "--assessment",
+        action="store_true",
+        help="the Digital Service Standard assessment return's template instead",
+    )
     rebuild = commands.add_parser(
         "rebuild",
         help="rebuild the warehouse's raw tables from archive/ (damaged or deleted warehouse)",
@@ -193,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
             return validate_command(arguments.files, arguments.body)
         if arguments.command == "rebuild":
             return rebuild_command(arguments.data)
-        return template_command(arguments.out, arguments.body, arguments.sector)
+        return template_command(
+            arguments.out, arguments.body, arguments.sector, arguments.assessment
+        )
     except BrokenPipeError:  # a print outside `emit`, e.g. rebuild's progress lines
         stdout_closed()
         return INVALID

@@ -23,6 +23,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dagster_project.catalogue import LANGUAGES, strings, text
+from dagster_project.collect.assessments import is_assessment, return_kind
 from dagster_project.collect.contract import return_due_date, return_due_day
 from dagster_project.collect.rules import describe, location, row_ranges, service_line
 from dagster_project.collect.validate import ParsedFile, Problem, problem_counts
@@ -85,17 +86,29 @@ def verdicts(problems: list[Problem], *, dry_run: bool = False) -> dict[str, str
 
 
 def due_dates(parsed: ParsedFile) -> list[dict[str, str]]:
-    """Each month the file reports (well-formed ones only) and the day its return is due."""
+    """Each month the file reports (well-formed ones only) and the day its return is due; none
+    for an assessment return, which is sent after each assessment, not monthly."""
+    if is_assessment(parsed):
+        return []
     periods = sorted({row["period"] for row in parsed.rows if PERIOD.fullmatch(row["period"])})
     return [{"period": p, "due": return_due_date(p).isoformat()} for p in periods]
 
 
 def what_next(
-    status: str, body: str | None, due: list[dict[str, str]], language: str, *, dry_run: bool
+    status: str,
+    body: str | None,
+    due: list[dict[str, str]],
+    language: str,
+    *,
+    dry_run: bool,
+    assessment: bool = False,
 ) -> str:
     """ "What next: ..." where to send the whole corrected file (landing/<body>/ or the API)
-    and by when."""
+    and by when; an assessment return goes to landing/<body>/ and has no due date."""
     folder = f"landing/{body}/" if body else text("reports.your_folder", language)
+    if assessment:
+        key = f"reports.{'dry_run_' if dry_run else ''}assessment_next.{status}"
+        return f"{text('reports.what_next', language)}: {text(key, language, folder=folder)}"
     day = return_due_day()
     if due:
         dates = "; ".join(
@@ -178,6 +191,7 @@ def report(
         "sender": parsed.sender,
         "received_at": received_at,
         "dry_run": dry_run,
+        "return_kind": return_kind(parsed),
         **verdicts(problems, dry_run=dry_run),
         **dict(zip(("errors", "warnings"), problem_counts(problems), strict=True)),
         "due": due_dates(parsed),
@@ -185,7 +199,12 @@ def report(
     body = body or parsed.sender
     for language in LANGUAGES:
         content[f"next_{language}"] = what_next(
-            content["status"], body, content["due"], language, dry_run=dry_run
+            content["status"],
+            body,
+            content["due"],
+            language,
+            dry_run=dry_run,
+            assessment=is_assessment(parsed),
         )
     content["groups"] = [group.as_dict() for group in group_problems(problems)]
     content["problems"] = [p.as_dict() for p in problems]

@@ -8,6 +8,9 @@ A run costs what its new files cost: an accepted file stays in landing/, and the
 it by name, size and modification time without reading it. Plain CSV files are parsed by DuckDB
 a batch at a time (collect/fast.py); any other file by the Python reader.
 
+A Digital Service Standard assessment return (collect/assessments.py) comes the same way and
+loads into raw.assessments, in the same transaction as its batch.
+
 Only regular files inside landing/ are read: links, pipes and devices are refused with a report
 and never opened; hidden names are listed as ignored. Whatever goes wrong with one file (even an
 unexpected exception) rejects that file with a report and never stops the batch."""
@@ -32,6 +35,12 @@ import duckdb
 import pyarrow as pa
 
 from dagster_project.collect.archive import archive_bytes
+from dagster_project.collect.assessments import (
+    INSERT_ASSESSMENTS_SQL,
+    assessment_rows,
+    is_assessment,
+    return_kind,
+)
 from dagster_project.collect.cell_rules import GX_SAMPLE_ROWS
 from dagster_project.collect.contract import COLUMN_NAMES, COUNT_COLUMNS, FLAG_COLUMNS
 from dagster_project.collect.fast import parse_plain, plain_rows_text
@@ -215,7 +224,8 @@ class CollectionResult:
     left_over: list[str] = field(default_factory=list)
     # Could not be read or archived: left where they are for the next run, with the reason.
     deferred: dict[str, str] = field(default_factory=dict)
-    rows_loaded: int = 0
+    rows_loaded: int = 0  # rows of raw.submissions
+    assessment_rows_loaded: int = 0  # rows of raw.assessments
 
     @property
     def processed(self) -> int:
@@ -906,6 +916,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]
                 landing_mtime_ns=item.landing_mtime_ns,
                 # what a replay from the archive gives again: the bytes' length
                 landing_size=len(item.data) if item.source == "landing" and item.opened else None,
+                return_kind=return_kind(item.parsed),
             )
         )
         problem_rows += [
@@ -929,11 +940,14 @@ def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]
         schema=problems_schema,
     )
     # Only the accepted files' rows; a file's id stays its position in the batch.
-    keep = set(accepted)
+    keep = {i for i in accepted if not is_assessment(files[i])}
     only_accepted = [
         p if i in keep else ParsedFile(p.name, p.content_hash) for i, p in enumerate(files)
     ]
     incoming = rows_table(only_accepted)
+    new_assessments = assessment_rows(
+        [(records[i].load_sequence, files[i]) for i in accepted if is_assessment(files[i])], now
+    )
     accepted_files = pa.table(
         {
             "file_id": pa.array(accepted, pa.int32()),
@@ -949,15 +963,17 @@ def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]
         con.register("new_problems", new_problems)
         con.register("incoming", incoming)
         con.register("accepted_files", accepted_files)
+        con.register("new_assessments", new_assessments)
         con.execute(INSERT_FILES_SQL)
         con.execute(INSERT_PROBLEMS_SQL)
         con.execute(INSERT_ACCEPTED_SQL, {"loaded_at": now})
+        con.execute(INSERT_ASSESSMENTS_SQL)
         con.commit()
     except BaseException:
         con.rollback()
         raise
     finally:
-        for view in ("new_files", "new_problems", "incoming", "accepted_files"):
+        for view in ("new_files", "new_problems", "incoming", "accepted_files", "new_assessments"):
             con.unregister(view)
 
     for item in batch:
@@ -968,7 +984,10 @@ def _load_batch(con: duckdb.DuckDBPyConnection, run: _Run, batch: list[Received]
                 _remove_from_landing(item)  # safe: archived, quarantined, recorded
         else:
             result.accepted.append(item.parsed.name)
-            result.rows_loaded += item.parsed.row_count
+            if is_assessment(item.parsed):
+                result.assessment_rows_loaded += item.parsed.row_count
+            else:
+                result.rows_loaded += item.parsed.row_count
             if found:
                 result.warned[item.parsed.name] = found
 

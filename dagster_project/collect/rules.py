@@ -123,6 +123,15 @@ RULES: dict[str, Rule] = {
         Rule("more_errors", ERROR),
         Rule("more_warnings", WARNING),
         Rule("totals_row_ignored", WARNING),
+        # An assessment return (collect/assessments.py); the rules above that mean the same
+        # (known_body, wrong_body, known_service, required, the header's) apply to it too.
+        Rule("assessed_on_format", ERROR),
+        Rule("assessed_on_future", ERROR),
+        Rule("assessed_on_too_early", ERROR),
+        Rule("standard_number", ERROR),
+        Rule("assessment_result", ERROR),
+        Rule("duplicate_standard", ERROR),
+        Rule("standards_incomplete", ERROR),
     )
 }
 

@@ -175,6 +175,10 @@ def parse_submission(name: str, data: bytes, sender: str | None = None) -> Parse
     except Unreadable as error:
         problem(error.row, error.column, error.value, error.rule, error.detail)
         return parsed
+    from dagster_project.collect.assessments import parse_assessment  # the other kind of return
+
+    if (assessment := parse_assessment(parsed, data, table)) is not None:
+        return assessment
     header_index = _find_header(table.rows)
     if header_index is None:
         problem(0, "", "", "empty_file")
@@ -568,6 +572,10 @@ def validate_files(
     none of its problems is an error. `history` (body_code, service_code, median_total) enables
     the volume check. At most MAX_PROBLEMS_LISTED problems a file, errors first, then a
     `more_errors` / `more_warnings` line for the rest (see `problem_counts`)."""
+    from dagster_project.collect.assessments import is_assessment, validate_assessments
+
+    checked = validate_assessments([f for f in files if is_assessment(f)], reference, today)
+    files = [f for f in files if not is_assessment(f)]  # assessment returns have their own rules
     problems: dict[str, list[Problem]] = {f.name: list(f.problems) for f in files}
     not_listed: dict[str, Counter[str]] = {f.name: Counter(f.problems_not_listed) for f in files}
     row_problems, rows_not_listed = check_rows(files, reference, today, history, gx_sample_rows)
@@ -575,7 +583,10 @@ def validate_files(
         problems[problem.file].append(problem)
     for (file_id, rule), count in rows_not_listed.items():
         not_listed[files[file_id].name][rule] += count
-    return {name: _listed(name, found, not_listed[name]) for name, found in problems.items()}
+    return {
+        **{name: _listed(name, found, not_listed[name]) for name, found in problems.items()},
+        **checked,
+    }
 
 
 def rejected(problems: list[Problem]) -> bool:

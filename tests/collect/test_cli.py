@@ -148,10 +148,7 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     # values, so nothing groups. `head -1` reads one line and exits; the validator must stop
     # without a traceback, and keep its own exit code (1: files with errors).
     bad = submission(
-        *[
-            row(CARDIFF, "2026-01", TAX, 10, 5, "yes", "no", f"x{n}", 1)
-            for n in range(200)
-        ]
+        *[row(CARDIFF, "2026-01", TAX, 10, 5, "yes", "no", f"x{n}", 1) for n in range(200)]
     )
     paths = [str(write(tmp_path, f"f{n}.csv", bad)) for n in range(30)]
     script = Path(sys.executable).with_name("digital-progress")
@@ -234,3 +231,45 @@ def test_installed_console_script_runs_without_dagster(tmp_path):
         timeout=120,
     )
     assert probe.stdout.strip() == "False"
+
+
+def test_the_assessment_template_filled_in_is_valid_and_sent_back_blank_loads_nothing(
+    tmp_path, capsys
+):
+    assert main(["template", "--assessment", "--out", str(tmp_path), "--body", CARDIFF]) == 0
+    lines = (tmp_path / "assessment_template.csv").read_text().splitlines()
+    assert lines[0] == "body_code,service_code,assessed_on,standard,result"
+    assert lines[1:] == [f"{CARDIFF},,,{n}," for n in range(1, 13)]
+    workbook = load_workbook(tmp_path / "assessment_template.xlsx")
+    assert workbook.sheetnames == [
+        "Assessment - Asesiad",
+        "Standards - Safonau",
+        "Help - Cymorth",
+        "Services - Gwasanaethau",
+        "Bodies - Cyrff",
+    ]
+    standards = list(workbook["Standards - Safonau"].iter_rows(min_row=2, values_only=True))
+    assert standards[1][:1] + standards[1][3:] == (
+        2,
+        "Promote the Welsh language",
+        "Hyrwyddo'r Gymraeg",
+    )
+    # Sent back as it is: every row lacks its service, date and result, so nothing loads.
+    assert main(["validate", str(tmp_path / "assessment_template.xlsx")]) == 1
+    assert "a value: this column is required [required]" in capsys.readouterr().out
+    # Filled in as an assessor would: the date typed as a date, results in plain words.
+    sheet = workbook["Assessment - Asesiad"]
+    for row_cells in sheet.iter_rows(min_row=2, max_row=13):
+        row_cells[1].value = PARKING
+        row_cells[2].value = date(2025, 11, 20)
+        row_cells[4].value = "Partly met" if row_cells[3].value == 2 else "Met"
+    out = io.BytesIO()
+    workbook.save(out)
+    path = write(tmp_path, "filled.xlsx", out.getvalue())
+    assert main(["validate", str(path), "--body", CARDIFF]) == 0
+    assert "(12 rows ready to send)" in capsys.readouterr().out
+    again = tmp_path / "again"
+    assert main(["template", "--assessment", "--out", str(again), "--body", CARDIFF]) == 0
+    assert (again / "assessment_template.xlsx").read_bytes() == (
+        tmp_path / "assessment_template.xlsx"
+    ).read_bytes()
