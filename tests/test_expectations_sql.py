@@ -63,6 +63,13 @@ AWKWARD = [
     "١٢",  # Arabic-Indic digits: Unicode \d, never [0-9]
     "１２",  # full-width digits
     "12.5",
+    "12.50",  # pounds and pence: money, not a whole number
+    "12.505",
+    "12.50\n",
+    ".5",
+    "12.",
+    "£12.50",
+    "1,234.50",
     "-3",
     "+3",
     "1e3",
@@ -90,7 +97,7 @@ AWKWARD = [
 cells = st.one_of(
     st.sampled_from(AWKWARD),
     st.none(),
-    st.text(alphabet="0123456789-yesnoYN \n١٢'", max_size=9),
+    st.text(alphabet="0123456789-yesnoYN \n١٢'.£", max_size=9),
 )
 
 
@@ -245,7 +252,7 @@ def test_an_expectation_the_compiler_does_not_know_is_refused_by_name(expectatio
 
 def test_every_expectation_of_the_real_suite_is_compiled():
     sql = failing_cells_sql("submission_rows", "incoming", ("row_number",))
-    assert sql.count("union all") == len(SUITE["expectations"]) - 1 == 19
+    assert sql.count("union all") == len(SUITE["expectations"]) - 1 == 24
     # One row breaking a rule of every kind, worked by hand.
     bad = {c: "" for c in COLUMN_NAMES} | {
         "body_code": CARDIFF,
@@ -257,9 +264,14 @@ def test_every_expectation_of_the_real_suite_is_compiled():
         "available_online": "YES",
         "digital_by_default": "no",
         "letters_posted": "",
+        "online_started": "7.0",
+        "satisfied_responses": "12",
+        "cost_total": "12.505",
     }
     table = pa.Table.from_pylist([bad], schema=pa.schema([(c, pa.string()) for c in COLUMN_NAMES]))
     assert _sql_cells(table) == {
+        (0, "online_started", "whole_number"),
+        (0, "cost_total", "money"),
         (0, "period", "period_format"),
         (0, "transactions_total", "whole_number"),
         (0, "transactions_phone", "whole_number"),

@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -384,7 +385,8 @@ def payload_submission(result: PullResult) -> ParsedFile:
     if len(data) > MAX_FILE_BYTES:
         return reject("file_too_large", f"{len(data):,} bytes", f"{MAX_FILE_BYTES:,} bytes")
     try:
-        payload = json.loads(data.decode("utf-8-sig"))
+        # Decimals, not floats: a sum of money arrives as written (12.50), never rounded.
+        payload = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except UnicodeDecodeError as error:
         return reject("malformed_json", f"byte {data[error.start]:#04x} at offset {error.start}")
     except json.JSONDecodeError as error:

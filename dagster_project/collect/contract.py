@@ -1,4 +1,8 @@
-"""The submission data contract (v1): one row per body x month x service. See SPEC.md.
+"""The submission data contract (v2): one row per body x month x service. See SPEC.md.
+
+v2 adds five optional measures after `notes` (completion, satisfaction, cost and the Welsh
+language); a v1 file, without them, is a v2 file that gives none of them, and loads unchanged.
+A measure not given is NULL in the warehouse, never 0.
 
 Each column's description, in English and Welsh, is in the string catalogue
 (`dagster_project/catalogue/contract.yaml`, keyed by column name); the template reads it from here.
@@ -20,7 +24,9 @@ from dagster_project.settings import DBT_PROJECT_DIR
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # "text", "period", "count" (whole number >= 0) or "flag" (yes/no)
+    # "text", "period", "count" (whole number >= 0), "money" (pounds >= 0, at most 2 decimal
+    # places) or "flag" (yes/no)
+    kind: str
     required: bool
 
     def describe(self, language: str) -> str:
@@ -42,10 +48,17 @@ COLUMNS: tuple[Column, ...] = (
     Column("letters_posted", "count", True),
     Column("digital_notifications", "count", True),
     Column("notes", "text", False),
+    # v2: optional measures, any subset of them in a file
+    Column("online_started", "count", False),
+    Column("satisfaction_responses", "count", False),
+    Column("satisfied_responses", "count", False),
+    Column("cost_total", "money", False),
+    Column("transactions_online_welsh", "count", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COUNT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "count")
+MONEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "money")
 FLAG_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "flag")
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
 CHANNEL_COLUMNS: tuple[str, ...] = (
@@ -54,6 +67,15 @@ CHANNEL_COLUMNS: tuple[str, ...] = (
     "transactions_paper",
     "transactions_other",
 )
+V1_COLUMN_NAMES: tuple[str, ...] = COLUMN_NAMES[: COLUMN_NAMES.index("notes") + 1]
+# What a valid cell of a kind is once read (the GX suite holds the same patterns, anchored:
+# tests/collect/test_measures.py checks they agree).
+WHOLE_NUMBER_PATTERN = "[0-9]+"
+MONEY_PATTERN = r"[0-9]+(?:\.[0-9]{1,2})?"
+# A sum of money as bodies write it and mean it unambiguously: a pound sign (spaces after it),
+# thousands separators, pence after a point. Read as MONEY_PATTERN by dropping the sign, the
+# spaces and the commas; anything else is kept as written, for the body to see it refused.
+MONEY_WRITTEN = r"(£ *)?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?"
 # Cells meaning "not given" in optional columns; public bodies write these for blanks.
 NOT_GIVEN = frozenset({"", "n/a", "na"})
 

@@ -6,6 +6,12 @@ as digital notifications rise, demand is seasonal, a few months are missing, one
 reports, one month is resubmitted with corrections, and a few files carry the mistakes real
 returns carry (so the quarantine has something to show). The same arguments give the same bytes.
 
+Contract v2's optional measures as bodies would report them: most bodies give some (completion
+and satisfaction for a few services, cost for some, the Welsh share for online services), a few
+give none, some start part way through. Digital Service Standard assessments are sparse and
+quarterly: a minority of some bodies' services, 12 rows each, some reassessed later, some older
+than 24 months, landing beside the returns as `<body>/assessment-<service>-<YYYY-MM-DD>.csv`.
+
 Each file also has a receipt time, spread as real returns arrive: most before the due day of
 the following month, some late (a few bodies habitually so). The demo collects the files that
 arrived by the last month's due date at the times they arrived, as the platform would have; the
@@ -45,6 +51,15 @@ LATEST_LATE_DAYS = 40  # a late return arrives up to this many days after its du
 # would: the due day is one of them, so a return collected on time was received on time.
 COLLECTION_DAYS = (8, RETURN_DUE_DAY, 22, 28)
 COLLECTION_TIME = time(18, 0)
+# Councils where Welsh is the language of most residents: more of their online transactions are
+# completed in Welsh (the demo's shares are invented, their order is not).
+WELSH_SPEAKING = frozenset({"W06000001", "W06000002", "W06000008", "W06000010"})
+# Cardiff fills in the XLSX template; Swansea's spreadsheet exports formatted Windows-1252 CSV.
+SHOWCASE_COUNCILS_BY_SHAPE = ("W06000015", "W06000011")
+SHOWCASE_COUNCILS = frozenset(SHOWCASE_COUNCILS_BY_SHAPE)
+ASSESSMENT_HEADER = ("body_code", "service_code", "assessed_on", "standard", "result")
+ASSESSMENT_NAME = re.compile(r"assessment-.+-([0-9]{4}-[0-9]{2})-[0-9]{2}\.csv$")
+STANDARDS = 12
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,73 @@ class ServicePlan:
     pace: float  # take-up gained per month once online
     letters_per_transaction: float
     reports_channels: bool
+
+
+@dataclass(frozen=True)
+class MeasuresPlan:
+    """Which of contract v2's optional measures a body gives for a service, and at what level;
+    None for a measure it does not give."""
+
+    from_index: int  # month index from which the body reports the measures it gives
+    completion: float | None  # online_started = online / completion
+    satisfaction: float | None  # satisfied / responses
+    response_rate: float  # responses a transaction
+    cost_per_transaction: float | None  # pounds
+    welsh_share: float | None  # of online transactions
+
+
+def _measures_plans(
+    rng: random.Random, code: str, services: list[str], months: int
+) -> dict[str, MeasuresPlan]:
+    """One body's plan of the optional measures: about one body in five gives none; the others
+    give completion and satisfaction for a few services, cost for some, and (most of them) the
+    Welsh share for their online services; some start part way through the period."""
+    # The councils whose returns come as a workbook and a formatted export give measures, so
+    # those readers meet them; so do the Welsh-speaking councils, Welsh share first of all.
+    silent = rng.random() < 0.2 and code not in SHOWCASE_COUNCILS | WELSH_SPEAKING
+    from_index = rng.choice([0, 0, 0, months // 3, months // 2])
+    gives_welsh = rng.random() < 0.8 or code in WELSH_SPEAKING
+    welsh_base = rng.uniform(0.12, 0.25) if code in WELSH_SPEAKING else rng.uniform(0.02, 0.09)
+    plans = {}
+    for service in services:
+
+        def some(share: float) -> bool:
+            return not silent and rng.random() < share
+
+        plans[service] = MeasuresPlan(
+            from_index=from_index,
+            completion=rng.uniform(0.60, 0.95) if some(0.35) else None,
+            satisfaction=rng.uniform(0.70, 0.95) if some(0.3) else None,
+            response_rate=rng.uniform(0.02, 0.12),
+            cost_per_transaction=rng.uniform(2.0, 15.0) if some(0.45) else None,
+            welsh_share=welsh_base * rng.uniform(0.8, 1.2) if gives_welsh and some(1) else None,
+        )
+    return plans
+
+
+def _add_measures(row: dict[str, str], plan: MeasuresPlan, index: int, rng: random.Random) -> None:
+    """The optional measures of one row, as planned; blank (not given) otherwise. Each stays
+    within its rule: started >= online, satisfied <= responses, Welsh <= online."""
+    if index < plan.from_index:
+        return
+    total, online = int(row["transactions_total"]), int(row["transactions_online"])
+    wobble = rng.uniform(0.97, 1.03)
+    if plan.completion is not None and online > 0:
+        row["online_started"] = str(
+            max(online, round(online / min(0.99, plan.completion * wobble)))
+        )
+    if plan.satisfaction is not None and total > 0:
+        responses = max(1, round(total * plan.response_rate))
+        row["satisfaction_responses"] = str(responses)
+        row["satisfied_responses"] = str(
+            min(responses, round(responses * plan.satisfaction * wobble))
+        )
+    if plan.cost_per_transaction is not None and total > 0:
+        row["cost_total"] = f"{total * plan.cost_per_transaction * wobble:.2f}"
+    if plan.welsh_share is not None and online > 0:
+        row["transactions_online_welsh"] = str(
+            min(online, round(online * plan.welsh_share * wobble))
+        )
 
 
 def month_list(end: str, months: int) -> list[str]:
@@ -153,6 +235,9 @@ def demo_submissions(
         rng = random.Random(f"{seed}:{code}")
         body_pace = rng.uniform(0.002, 0.02)
         plans = {s: _plan(rng, months, body_pace) for s in reference.services_of(code)}
+        # Drawn apart, so the measures leave every v1 figure as it was.
+        measures_rng = random.Random(f"{seed}:{code}:measures")
+        measures = _measures_plans(measures_rng, code, list(plans), months)
         gap_start = rng.randrange(months) if rng.random() < 0.25 else None  # a run of late returns
         for index, period in enumerate(periods):
             if rng.random() < 0.03 or (
@@ -164,10 +249,74 @@ def demo_submissions(
                 for s, plan in plans.items()
                 if rng.random() > 0.04
             ]  # now and then a service is left out of a return
+            for service_row in rows:
+                plan = measures[service_row["service_code"]]
+                _add_measures(service_row, plan, index, measures_rng)
             if rows:  # a body of one service that left it out sent no return at all
                 files[f"{code}/{code}_{period}.csv"] = _to_csv(rows)
     _add_resubmission_and_mistakes(files, periods)
     _send_some_the_way_real_bodies_do(files, periods)
+    files.update(demo_assessments(reference, end, months, seed))
+    return files
+
+
+def _quarter_dates(start: date, end: date, rng: random.Random) -> list[date]:
+    """A working day of the middle month of each quarter between `start` and `end`."""
+    dates = []
+    year, month = start.year, start.month
+    while date(year, month, 1) <= end:
+        if month % 3 == 2:
+            day = date(year, month, rng.randint(3, 26))
+            if start <= day <= end:
+                dates.append(day - timedelta(days=max(0, day.weekday() - 4)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return dates
+
+
+def demo_assessments(
+    reference: Reference, end: str = DEFAULT_END, months: int = DEFAULT_MONTHS, seed: str = "wales"
+) -> dict[str, bytes]:
+    """Digital Service Standard assessment returns: about a third of the bodies have a few of
+    their services assessed, on a quarterly cycle from 30 months before the end (or 9 before
+    the period, if earlier; so some are over 24 months old by the end) to its last month; a
+    service is sometimes reassessed later, usually doing better. 12 rows a file, one per
+    standard."""
+    first = month_list(end, max(months + 9, 30))[0]  # some expired (24 months) by the end
+    start = date(int(first[:4]), int(first[5:]), 1)
+    last = date(int(end[:4]), int(end[5:]), 28)
+    files: dict[str, bytes] = {}
+    for body in reference.bodies:
+        code = body["body_code"]
+        rng = random.Random(f"{seed}:{code}:assessments")
+        if code == SILENT_BODY or rng.random() > 0.35:
+            continue
+        services = reference.services_of(code)
+        slots = _quarter_dates(start, last, rng)
+        for service in sorted(rng.sample(services, k=min(len(services), rng.randint(1, 3)))):
+            met_share = rng.uniform(0.35, 0.85)
+            when = rng.choice(slots)
+            while True:
+                results = []
+                for _ in range(STANDARDS):
+                    draw = rng.random()
+                    partly = met_share + (1 - met_share) * 0.6
+                    results.append(
+                        "met" if draw < met_share else "partly_met" if draw < partly else "not_met"
+                    )
+                out = io.StringIO()
+                writer = csv.writer(out, lineterminator="\n")
+                writer.writerow(ASSESSMENT_HEADER)
+                writer.writerows(
+                    (code, service, when.isoformat(), standard, result)
+                    for standard, result in enumerate(results, start=1)
+                )
+                files[f"{code}/assessment-{service}-{when.isoformat()}.csv"] = (
+                    out.getvalue().encode("utf-8")
+                )
+                later = [d for d in slots if d > when + timedelta(days=180)]
+                if not later or rng.random() < 0.5:
+                    break
+                when, met_share = rng.choice(later[:4]), min(0.95, met_share + 0.15)
     return files
 
 
@@ -211,13 +360,13 @@ def _send_some_the_way_real_bodies_do(files: dict[str, bytes], periods: list[str
     """Valid returns in the shapes real bodies send: a council that fills in the XLSX template,
     and one whose spreadsheet exports Windows-1252 CSV with a title row, thousands separators
     and a totals row. All of them load."""
-    xlsx_council, csv_council = "W06000015", "W06000011"  # Cardiff and Swansea
+    xlsx_council, csv_council = SHOWCASE_COUNCILS_BY_SHAPE
     for period in periods[-3:]:
         name = f"{xlsx_council}/{xlsx_council}_{period}.csv"
         if name not in files:
             continue
         lines = list(csv.reader(io.StringIO(files.pop(name).decode("utf-8"))))
-        rows = [lines[0], *([int(c) if c.isdigit() else c for c in line] for line in lines[1:])]
+        rows = [lines[0], *([_typed_cell(c) for c in line] for line in lines[1:])]
         files[name.replace(".csv", ".xlsx")] = workbook_bytes({TEMPLATE_SHEET: rows})
     name = f"{csv_council}/{csv_council}_{periods[-1]}.csv"
     if name in files:
@@ -231,9 +380,23 @@ def _send_some_the_way_real_bodies_do(files: dict[str, bytes], periods: list[str
         writer.writerow(["Monthly digital return – Cyngor Abertawe"])
         writer.writerow(header)
         for line in lines[1:]:
-            writer.writerow([f"{int(c):,}" if c.isdigit() else c for c in line])
+            writer.writerow([_formatted_cell(c) for c in line])
         writer.writerow(["Total", *[f"{t:,}" if t != "" else "" for t in total[1:]]])
         files[name] = out.getvalue().encode("cp1252")
+
+
+def _typed_cell(cell: str) -> int | float | str:
+    """A cell as a spreadsheet holds it: counts as whole numbers, pounds as numbers too."""
+    if cell.isdigit():
+        return int(cell)
+    return float(cell) if re.fullmatch(r"[0-9]+\.[0-9]{2}", cell) else cell
+
+
+def _formatted_cell(cell: str) -> str:
+    """A cell as a spreadsheet saves it formatted: 1,234 and £1,234.50."""
+    if cell.isdigit():
+        return f"{int(cell):,}"
+    return f"£{float(cell):,.2f}" if re.fullmatch(r"[0-9]+\.[0-9]{2}", cell) else cell
 
 
 def due_date(period: str) -> date:
@@ -243,7 +406,11 @@ def due_date(period: str) -> date:
 
 
 def file_period(name: str) -> str:
-    """The month a demo file is for, from its name `<body>/<body>_<YYYY-MM>[_v2].<ext>`."""
+    """The month a demo file is for, from its name `<body>/<body>_<YYYY-MM>[_v2].<ext>`, or an
+    assessment's month, from `<body>/assessment-<service>-<YYYY-MM-DD>.csv`."""
+    assessment = ASSESSMENT_NAME.search(name)
+    if assessment:
+        return assessment[1]
     return re.search(r"_([0-9]{4}-[0-9]{2})(?:_v2)?\.[a-z]+$", name)[1]
 
 
@@ -259,6 +426,8 @@ def receipt_times(names: list[str], seed: str = "wales") -> dict[str, datetime]:
         if stem.endswith("_v2"):
             original = next(n for n in times if os.path.splitext(n)[0] == stem[:-3])
             day = times[original].date() + timedelta(days=rng.randint(2, 10))
+        elif ASSESSMENT_NAME.search(name):  # sent within a fortnight of the assessment
+            day = date.fromisoformat(stem[-10:]) + timedelta(days=rng.randint(1, 14))
         else:
             body = random.Random(f"{seed}:{name.split('/')[0]}:punctuality")
             due = due_date(file_period(name))

@@ -42,7 +42,12 @@ from dagster_project.collect.assessments import (
     return_kind,
 )
 from dagster_project.collect.cell_rules import GX_SAMPLE_ROWS
-from dagster_project.collect.contract import COLUMN_NAMES, COUNT_COLUMNS, FLAG_COLUMNS
+from dagster_project.collect.contract import (
+    COLUMN_NAMES,
+    COUNT_COLUMNS,
+    FLAG_COLUMNS,
+    MONEY_COLUMNS,
+)
 from dagster_project.collect.fast import parse_plain, plain_rows_text
 from dagster_project.collect.feedback import report_name, write_reports
 from dagster_project.collect.read import MAX_FILE_BYTES
@@ -150,8 +155,12 @@ create table if not exists raw.collection_attempts (
 
 
 def _typed(column: str) -> str:
+    """A validated text cell as its warehouse type; an empty cell (a measure not given) is
+    NULL, never 0."""
     if column in COUNT_COLUMNS:
         return f"cast(nullif({column}, '') as bigint)"
+    if column in MONEY_COLUMNS:  # at most 15 digits of pounds and 2 of pence: exact
+        return f"cast(nullif({column}, '') as decimal(18,2))"
     if column in FLAG_COLUMNS:
         return f"{column} = 'yes'"
     return f"nullif({column}, '')" if column == "notes" else column

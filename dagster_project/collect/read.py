@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import islice
 
 # Declared limits: the rules' wording in rules.py renders these numbers from here.
@@ -204,7 +205,7 @@ def _read_csv(data: bytes) -> Table:
 
 def cell_text(value: object) -> str:
     """A typed value (a workbook cell, a JSON field) as the text a CSV cell would hold: empty for
-    none, yes/no for booleans, 1200 for 1200.0, the month of a date."""
+    none, yes/no for booleans, 1200 for 1200.0, the month of a date, 12.50 for a JSON 12.50."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -214,6 +215,10 @@ def cell_text(value: object) -> str:
         return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal):  # a JSON number, exactly as written (sums of money)
+        if value.is_finite() and value.adjusted() < 20 and value == value.to_integral_value():
+            return str(int(value))  # 1200.0 -> 1200, as for a float; 1E+999999 stays as it is
+        return str(value)
     return str(value)
 
 

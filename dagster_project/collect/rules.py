@@ -118,6 +118,12 @@ RULES: dict[str, Rule] = {
         Rule("duplicate_row", ERROR),
         # Warnings: the file loads, flagged
         Rule("channels_exceed_total", WARNING),
+        # The optional measures of contract v2 (errors, kept together here)
+        Rule("money", ERROR),
+        Rule("started_not_below_online", ERROR),
+        Rule("satisfied_needs_responses", ERROR),
+        Rule("satisfied_not_above_responses", ERROR),
+        Rule("welsh_not_above_online", ERROR),
         Rule("volume_outlier", WARNING),
         # The list of problems itself, capped per file
         Rule("more_errors", ERROR),

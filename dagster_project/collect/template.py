@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 
-from dagster_project.catalogue import text
+from dagster_project.catalogue import catalogue, text
 from dagster_project.collect.contract import COLUMN_NAMES, COLUMNS, Column
 from dagster_project.collect.read import MAX_CELL_CHARS, MAX_ROWS, TEMPLATE_SHEET
 from dagster_project.reference import Reference
@@ -27,6 +27,7 @@ VALIDATED_ROWS = MAX_ROWS - 1
 MAX_TITLE_CHARS, MAX_MESSAGE_CHARS = 32, 255
 PERIOD_FORMAT = "@"  # text, so that a typed 2026-01 stays the month it says
 COUNT_FORMAT = "#,##0"
+MONEY_FORMAT = "#,##0.00"
 FLAG_CHOICES = ["yes", "no"]  # the contract's words; the validator also reads y/n, true/false
 
 
@@ -96,11 +97,29 @@ def example_row(reference: Reference, body: dict[str, str], services: list[dict]
         "letters_posted": 300,
         "digital_notifications": 850,
         "notes": both("workbooks.template.example_notes_cell"),
+        # The optional measures of contract v2, consistent with the figures above.
+        "online_started": 1000,
+        "satisfaction_responses": 80,
+        "satisfied_responses": 64,
+        "cost_total": 5400.5,
+        "transactions_online_welsh": 45,
     }
 
 
+def _catalogued(key: str) -> bool:
+    node: object = catalogue()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
 def _kind(column: Column, language: str) -> str:
-    return text(f"workbooks.template.kinds.{column.kind}", language)
+    """The kind of a column in words; for a kind the workbooks catalogue does not name yet (a
+    sum of money), the column's own description, which says it."""
+    key = f"workbooks.template.kinds.{column.kind}"
+    return text(key, language) if _catalogued(key) else column.describe(language)
 
 
 def _help(column: Column) -> str:
@@ -134,6 +153,10 @@ def _validation(column: Column, names: dict[str, str], bodies: int, services: in
     elif column.kind == "count":
         rule = {"validate": "integer", "criteria": ">=", "value": 0}
         message = both(f"{errors}.count")
+    elif column.kind == "money":
+        rule = {"validate": "decimal", "criteria": ">=", "value": 0}
+        key = f"{errors}.money"
+        message = both(key) if _catalogued(key) else both(f"contract.{column.name}")
     elif column.name == "notes":
         rule = {"validate": "length", "criteria": "<=", "value": MAX_CELL_CHARS}
         message = both(f"{errors}.notes", limit=f"{MAX_CELL_CHARS:,}")
@@ -163,7 +186,11 @@ def template_xlsx(
     widths = [max(14, len(c) + 2) for c in COLUMN_NAMES]
     submission = writer.add(Sheet(names["submission"], COLUMN_NAMES, [], widths=widths))
     for index, column in enumerate(COLUMNS):
-        number_format = {"period": PERIOD_FORMAT, "count": COUNT_FORMAT}.get(column.kind)
+        number_format = {
+            "period": PERIOD_FORMAT,
+            "count": COUNT_FORMAT,
+            "money": MONEY_FORMAT,
+        }.get(column.kind)
         if number_format:
             submission.set_column(index, index, widths[index], writer.format(number_format))
         submission.data_validation(

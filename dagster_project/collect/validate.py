@@ -33,8 +33,12 @@ from dagster_project.collect.contract import (
     COLUMN_NAMES,
     COUNT_COLUMNS,
     FLAG_COLUMNS,
+    MONEY_COLUMNS,
+    MONEY_PATTERN,
+    MONEY_WRITTEN,
     NOT_GIVEN,
     REQUIRED_COLUMNS,
+    WHOLE_NUMBER_PATTERN,
 )
 from dagster_project.collect.read import (
     MAX_CELL_CHARS,
@@ -49,6 +53,7 @@ from dagster_project.reference import Reference
 
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".txt")
 THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
+MONEY = re.compile(MONEY_WRITTEN)
 FLAG_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
 # A service code is shown in reports as written, cut to this length (a cell may hold 2,000).
 SHOWN_CHARS = 60
@@ -134,7 +139,8 @@ def normalise_header(cell: str) -> str:
 
 
 def normalise_cells(cells: dict[str, str]) -> dict[str, str]:
-    """The unambiguous readings of a row: thousands separators, yes/no spellings, 'n/a'."""
+    """The unambiguous readings of a row: thousands separators, yes/no spellings, 'n/a', and
+    a sum of money written with a pound sign."""
     row = {}
     for column in COLUMN_NAMES:
         value = cells.get(column, "").strip()
@@ -142,6 +148,8 @@ def normalise_cells(cells: dict[str, str]) -> dict[str, str]:
             value = ""
         elif column in COUNT_COLUMNS and THOUSANDS.fullmatch(value):
             value = value.replace(",", "")
+        elif column in MONEY_COLUMNS and MONEY.fullmatch(value):
+            value = re.sub("[£ ,]", "", value)
         elif column in FLAG_COLUMNS:
             value = FLAG_WORDS.get(value.lower(), value)
         row[column] = value
@@ -293,7 +301,49 @@ def rows_table(files: list[ParsedFile]) -> pa.Table:
 HISTORY_SCHEMA = pa.schema(
     [("body_code", pa.string()), ("service_code", pa.string()), ("median_total", pa.float64())]
 )
-DIGITS = "regexp_full_match({0}, '[0-9]+')"
+DIGITS = f"regexp_full_match({{0}}, '{WHOLE_NUMBER_PATTERN}')"
+
+
+def _amount(column: str) -> str:
+    return f"regexp_full_match({column}, '{MONEY_PATTERN}')"
+
+
+def _given_measure_rules(online: str) -> str:
+    """The rules between the optional measures of v2 and the counts they are part of; each
+    compares two cells only when both are valid whole numbers (else a cell rule says so)."""
+    both = "{0} and {1}".format
+    started, responses, satisfied, welsh = (
+        f"try_cast({c} as hugeint)"
+        for c in (
+            "online_started",
+            "satisfaction_responses",
+            "satisfied_responses",
+            "transactions_online_welsh",
+        )
+    )
+    online_ok = DIGITS.format("transactions_online")
+    return f"""
+        select file_id, row_number, 'online_started', online_started,
+               'started_not_below_online', transactions_online, service_code, body_code
+        from incoming
+        where {both(DIGITS.format("online_started"), online_ok)} and {started} < {online}
+    union all
+        select file_id, row_number, 'satisfaction_responses', satisfaction_responses,
+               'satisfied_needs_responses', satisfied_responses, service_code, body_code
+        from incoming
+        where satisfied_responses <> '' and satisfaction_responses = ''
+    union all
+        select file_id, row_number, 'satisfied_responses', satisfied_responses,
+               'satisfied_not_above_responses', satisfaction_responses, service_code, body_code
+        from incoming
+        where {both(DIGITS.format("satisfied_responses"), DIGITS.format("satisfaction_responses"))}
+          and {satisfied} > {responses}
+    union all
+        select file_id, row_number, 'transactions_online_welsh', transactions_online_welsh,
+               'welsh_not_above_online', transactions_online, service_code, body_code
+        from incoming
+        where {both(DIGITS.format("transactions_online_welsh"), online_ok)} and {welsh} > {online}
+    """
 
 
 def _set_rules_sql() -> str:
@@ -313,6 +363,14 @@ def _set_rules_sql() -> str:
         select file_id, row_number, '{c}', {c}, 'too_large', '', service_code, body_code
         from incoming where {DIGITS.format(c)} and length(ltrim({c}, '0')) > 15"""
         for c in COUNT_COLUMNS
+    )
+    too_large += "".join(
+        f"""
+    union all
+        select file_id, row_number, '{c}', {c}, 'too_large', '', service_code, body_code
+        from incoming
+        where {_amount(c)} and length(ltrim(split_part({c}, '.', 1), '0')) > 15"""
+        for c in MONEY_COLUMNS
     )
     return f"""
         select file_id, row_number, 'period', period, 'period_future', $current_period,
@@ -380,6 +438,7 @@ def _set_rules_sql() -> str:
         where {DIGITS.format("i.transactions_total")} and h.median_total >= 50
           and (i.transactions_total::double > 10 * h.median_total
                or i.transactions_total::double < h.median_total / 10)
+    union all {_given_measure_rules(online)}
     union all {too_large}
     """
 

@@ -231,6 +231,11 @@ def test_a_good_payload_is_pulled_and_reads_as_rows_with_no_problems(server, pul
             "letters_posted": "400",
             "digital_notifications": "600",
             "notes": "",
+            "online_started": "",
+            "satisfaction_responses": "",
+            "satisfied_responses": "",
+            "cost_total": "",
+            "transactions_online_welsh": "",
             "_row": "1",
         }
     ]

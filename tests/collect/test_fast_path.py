@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.collect import load
-from dagster_project.collect.contract import COLUMN_NAMES
+from dagster_project.collect.contract import COLUMN_NAMES, V1_COLUMN_NAMES
 from dagster_project.collect.fast import parse_plain, plain_rows_text
 from dagster_project.collect.load import collect_submissions
 from dagster_project.collect.validate import ParsedFile, parse_submission
@@ -212,6 +212,8 @@ def test_a_file_record_and_its_problems_go_in_as_one_bulk_insert(data_paths, ref
 # --- the fast path and the Python reader agree ------------------------------------------------
 
 HEADER = ",".join(COLUMN_NAMES)
+V1_HEADER = ",".join(V1_COLUMN_NAMES)
+MEASURES = COLUMN_NAMES[len(V1_COLUMN_NAMES) :]
 COUNTS = st.sampled_from(["0", "7", "12", " 30 ", "", "n/a", "NA", "-1", "1.5", "x", "0012"])
 CELLS = {
     "body_code": st.sampled_from([CARDIFF, CARDIFF, CARDIFF, f" {CARDIFF}", SWANSEA, "W9", ""]),
@@ -227,6 +229,34 @@ CELLS = {
         st.text(alphabet="ab ŵŷâôİKſ", max_size=6),
         st.sampled_from(["", "", "", "", "", "", "a\tb", "\xa0", '"q"', "\x1c", "a,b", "Cyfanswm"]),
     ),
+    # v2: around the bounds of their rules (online is 10, 50, 200 or blank)
+    "online_started": st.sampled_from(["", "", "9", "10", "60", "250", "n/a", "-1", "1.0"]),
+    "satisfaction_responses": st.sampled_from(["", "", "40", "0", "N/A", "4O"]),
+    "satisfied_responses": st.sampled_from(["", "", "30", "40", "41", "0", "x"]),
+    "cost_total": st.sampled_from(
+        [
+            "",
+            "",
+            "1250.50",
+            "0",
+            "12.5",
+            "£12.50",
+            "£ 7",
+            " £3 ",
+            "£",
+            "12.505",
+            "-5",
+            "£-5",
+            "€12",
+            "1e3",
+            ".5",
+            "12.",
+            "£1,250",
+            "n/a",
+            "£ŵ",
+        ]
+    ),  # fmt: skip
+    "transactions_online_welsh": st.sampled_from(["", "", "0", "5", "10", "11", "250", "na"]),
 }
 for _optional in ("transactions_phone", "transactions_face_to_face", "transactions_paper"):
     CELLS[_optional] = COUNTS
@@ -234,14 +264,27 @@ CELLS["transactions_other"] = COUNTS
 
 
 @st.composite
-def lines(draw) -> str:
-    """A data line: mostly a row of the contract's width, sometimes shorter, wider or blank."""
+def headers(draw) -> list[str]:
+    """A header of contract columns: v1, the v2 template, or v1 with some of v2's measures,
+    now and then in another order."""
+    kind = draw(st.sampled_from(["v1", "v2", "v2", "some", "shuffled"]))
+    if kind == "v1":
+        return list(V1_COLUMN_NAMES)
+    if kind == "v2":
+        return list(COLUMN_NAMES)
+    columns = [*V1_COLUMN_NAMES, *draw(st.lists(st.sampled_from(MEASURES), unique=True))]
+    return draw(st.permutations(columns)) if kind == "shuffled" else columns
+
+
+@st.composite
+def lines(draw, columns: list[str]) -> str:
+    """A data line: mostly a row of the header's width, sometimes shorter, wider or blank."""
     kind = draw(st.sampled_from(["row"] * 12 + ["short", "wide", "blank", "spaces"]))
     if kind == "blank":
         return ""
     if kind == "spaces":
         return " , ,  "
-    cells = [draw(CELLS[c]) for c in COLUMN_NAMES]
+    cells = [draw(CELLS[c]) for c in columns]
     if kind == "short":
         cells = cells[: draw(st.integers(1, len(cells) - 1))]
     if kind == "wide":
@@ -253,12 +296,14 @@ def lines(draw) -> str:
 def landing_files(draw) -> bytes:
     """A submission as bodies send them: mostly plain, sometimes with a title row, a byte-order
     mark, CRLF, Windows-1252, duplicate rows, or no rows at all."""
-    body = draw(st.lists(lines(), min_size=0, max_size=4))
+    columns = draw(headers())
+    body = draw(st.lists(lines(columns), min_size=0, max_size=4))
     if body and draw(st.booleans()):
         body.append(draw(st.sampled_from(body)))  # a duplicate row
-    header, newline, encoding = HEADER, "\n", "utf-8"
+    plain = ",".join(columns)
+    header, newline, encoding = plain, "\n", "utf-8"
     if draw(st.integers(0, 2)) == 0:  # a third of the files are laid out as plain files are not
-        header = draw(st.sampled_from([HEADER, "Return for January\n" + HEADER, HEADER.upper()]))
+        header = draw(st.sampled_from([plain, "Return for January\n" + plain, plain.upper()]))
         newline = draw(st.sampled_from(["\n", "\r\n"]))
         encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
     text = newline.join([header, *body]) + draw(st.sampled_from([newline, ""]))
@@ -304,8 +349,8 @@ def test_the_ascii_shortcut_refuses_what_the_text_checks_refuse(text):
     welsh = (HEADER + "\n" + text + "ŵ").encode("utf-8")
     assert (plain_rows_text("a.csv", data) is None) == (plain_rows_text("a.csv", welsh) is None)
     if plain_rows_text("a.csv", data) is not None:
-        assert plain_rows_text("a.csv", data) == text
-        assert plain_rows_text("a.csv", welsh) == text + "ŵ"
+        assert plain_rows_text("a.csv", data) == HEADER + "\n" + text
+        assert plain_rows_text("a.csv", welsh) == HEADER + "\n" + text + "ŵ"
 
 
 def test_a_plain_file_takes_the_fast_path_and_an_unusual_one_does_not():
