@@ -3,8 +3,9 @@ does, written the shortest way, once in DuckDB SQL (the floor) and once in panda
 would write first). Both read the same landing files, hash every file, check every row against
 the contract's main rules, keep the rows of files without errors and compute online take-up per
 body and month. Files that are not a plain UTF-8 CSV with the contract's header on its first
-line (workbooks, Windows-1252 exports with title rows) are counted as `unusual` and skipped: the
-platform's slow path reads those, and there are a handful.
+line (workbooks, Windows-1252 exports with title rows, and the Digital Service Standard
+assessment returns, a different kind of file) are counted as `unusual` and skipped: the
+platform's slow path reads those, and there are a handful of each.
 
     python -m tests.bench.references duckdb <landing> <reference folder>
     python -m tests.bench.references pandas <landing> <reference folder>
