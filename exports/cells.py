@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
@@ -30,6 +31,8 @@ def format_cell(value: object, decimals: int | None = None, neutralise: bool = F
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):  # a sum of pounds (decimal(18,2)) published as a measure
+        value = float(value)
     if isinstance(value, float):
         return f"{value:.{decimals if decimals is not None else 6}f}"
     if isinstance(value, int):
@@ -59,6 +62,8 @@ def write_csv(path: Path, header: Sequence[str], cells: Iterable[Sequence[str]])
 
 def json_value(value: object, decimals: int | None = None) -> object:
     """A value for JSON: numbers rounded to their published precision, dates as ISO text."""
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float):
         return round(value, decimals if decimals is not None else 6)
     if isinstance(value, datetime | date):

@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dagster_project.catalogue import LANGUAGES, strings
-from dagster_project.reference import load_reference
+from dagster_project.reference import Reference, load_reference, published_indicators
 from exports.methodology import methodology
-from exports.open_data import TABLES, sensitivity_rows
+from exports.open_data import SENSITIVITY_QUERY, sensitivity_rows
 from exports.release import query_fingerprint, sources_fingerprint
 from exports.templating import TEMPLATES_DIR, template_environment
 
@@ -36,6 +36,20 @@ EVIDENCE_SOURCES: dict[str, str] = {
     "sector_benchmarks": "select * from marts.sector_benchmarks order by sector, indicator_code",
     "submission_files": "select file_name, source, sender, status, received_at, row_count, "
     "error_count, warning_count from staging.stg_submission_files order by load_sequence",
+    "wales_summary": "select * from marts.wales_summary",
+    # Each body's services against the Digital Service Standard, with the services' names, and
+    # beside each current assessment its 12 results with the standards' names and groups. One
+    # source, never empty (every expected service has a row): Evidence writes no file for a
+    # source without rows, and a page reading it would not build.
+    # The date as text: a column with no value in any row reaches Evidence untyped.
+    "service_standards": "select s.*, strftime(s.assessed_on, '%Y-%m-%d') as assessed_on_text, "
+    "c.name_en as service_name_en, c.name_cy as service_name_cy, "
+    "r.standard, r.result, d.group_code, d.group_en, d.group_cy, "
+    "d.name_en as standard_name_en, d.name_cy as standard_name_cy "
+    "from marts.service_standards s join reference.services c using (service_code) "
+    "left join marts.service_standard_results r using (body_code, service_code) "
+    "left join reference.standards d using (standard) "
+    "order by s.body_code, s.service_code, r.standard",
 }
 BODY_CODE = re.compile(r"[A-Z0-9]+")
 
@@ -201,12 +215,17 @@ def site_frame() -> dict:
 
 
 def render_pages(
-    pages: Path, context: dict, sectors: list[str], sensitivity: list[dict] | None = None
+    pages: Path,
+    context: dict,
+    sectors: list[str],
+    sensitivity: list[dict] | None = None,
+    reference: Reference | None = None,
 ) -> list[Path]:
     """Every page twice, in English and in Welsh, from one template each; and the methodology
     written from the versioned dictionary, with the release's sensitivity table."""
     strings = page_strings()
     environment = template_environment()
+    reference = reference or load_reference()
     written = []
     for language in LANGUAGES:
         t = strings[language]
@@ -237,7 +256,7 @@ def render_pages(
         # The document opens with its own heading: Evidence is not to show the title again.
         methodology_page.write_text(
             f"---\ntitle: {t['methodology_title']}\nhide_title: true\n---\n\n"
-            + methodology(load_reference().indicators, language, sensitivity=sensitivity),
+            + methodology(reference.indicators, language, sensitivity, reference.standards),
             encoding="utf-8",
         )
         written.append(methodology_page)
@@ -250,23 +269,28 @@ def evidence_inputs(con: duckdb.DuckDBPyConnection, version: str) -> str:
     queries = [
         *EVIDENCE_SOURCES.values(),
         "select body_code, name_en, name_cy, sector from reference.bodies",
-        TABLES["sensitivity_agreement"][0],
+        SENSITIVITY_QUERY,
     ]
     parts = (sources_fingerprint(), version, query_fingerprint(con, queries))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def publish_evidence_project(
-    con: duckdb.DuckDBPyConnection, target: Path, version: str
+    con: duckdb.DuckDBPyConnection, target: Path, version: str, reference: Reference | None = None
 ) -> list[Path]:
-    """Render the Evidence project into `target`, a fresh folder (see exports.release)."""
-    # The scored indicators; coverage (role 'quality') is shown on its own.
-    indicators = [i for i in indicator_dictionary(con) if i["role"] == "score"]
+    """Render the Evidence project into `target`, a fresh folder (see exports.release); its
+    methodology from `reference` (default: the platform's reference folder)."""
+    # The published indicators (in the score, or reported beside it); coverage (role
+    # 'quality') is shown on its own.
+    indicators = published_indicators(indicator_dictionary(con))
     period = con.execute("select max(period) from marts.league_table").fetchone()[0]
     context = {
         "version": version,
         "bodies": registered_bodies(con),
         "indicators": indicators,
+        "scored": [i for i in indicators if i["role"] == "score"],
+        # those with a national target: a body can be off track only on these
+        "targeted": [i for i in indicators if i["target_value"] is not None],
         "period": period,
         "fraction_columns": "{["
         + ", ".join(f"'{i['indicator_code']}_pct'" for i in indicators if i["unit"] == "fraction")
@@ -288,7 +312,9 @@ def publish_evidence_project(
             shutil.copyfile(template, output)
         written.append(output)
     sensitivity = sensitivity_rows(con)
-    written += render_pages(target / "pages", context, registered_sectors(con), sensitivity)
+    written += render_pages(
+        target / "pages", context, registered_sectors(con), sensitivity, reference
+    )
     sources = target / "sources" / "warehouse"
     for name, sql in EVIDENCE_SOURCES.items():
         table = con.sql(sql).to_arrow_table()

@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from itertools import groupby, islice
@@ -30,11 +30,11 @@ from jinja2 import Template
 from markupsafe import Markup, escape
 
 from dagster_project.catalogue import LANGUAGES, strings
-from dagster_project.reference import load_reference
+from dagster_project.reference import Reference, load_reference
 from exports.cells import Cell, Sheet, format_rows, spreadsheet_value, workbook_bytes, write_csv
 from exports.charts import benchmark_bar, trend_line
 from exports.evidence import rank_labels
-from exports.open_data import SCORE_COLUMNS, column_decimals
+from exports.open_data import ASSESSMENT_COLUMNS, SCORE_COLUMNS, column_decimals, indicator_codes
 from exports.release import carry_file, rows_digest_sql, schema_of, sources_fingerprint
 from exports.templating import template_environment
 
@@ -87,15 +87,13 @@ SERVICE_COLUMNS = (
     "digital_notifications",
     "revised",
 )
-TREND_COLUMNS = (
-    "period",
-    "online_take_up",
-    "online_availability",
-    "digital_by_default_rate",
-    "letters_per_1000",
-    "digital_contact_share",
-    "status",
-)
+
+
+def trend_columns(indicators: list[dict]) -> tuple[str, ...]:
+    """A body's monthly indicators: one column per indicator the dictionary publishes."""
+    return ("period", *indicator_codes(indicators), "status")
+
+
 PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}")
 RETURN_COLUMNS = ("period", "due_date", "status", "first_received_at", "versions", "rejected_files")
 SUMMARY_COLUMNS = (
@@ -108,37 +106,71 @@ SUMMARY_COLUMNS = (
     "coverage",
     "ranking_status",
     *SCORE_COLUMNS,
+    *ASSESSMENT_COLUMNS,
 )
+# Each of the body's services against the Digital Service Standard, and the 12 results of each
+# current assessment.
+STANDARDS_COLUMNS = (
+    "service_code",
+    "service_name_en",
+    "service_name_cy",
+    "assessed_on",
+    "assessment_status",
+    "standards_met",
+    "standards_partly_met",
+    "standards_not_met",
+    "standards_met_share",
+)
+STANDARD_RESULT_COLUMNS = ("service_code", "standard", "result")
+
 
 # What an extract is made of, per body: each query's rows (unordered) and the order they are
 # shown in. The same queries give the rows rendered and the fingerprint that says whether a body
 # must be rendered again, so that nothing an extract shows escapes its fingerprint.
-QUERIES = {
-    "summary": (f"select {', '.join(SUMMARY_COLUMNS)} from marts.league_table", "body_code"),
-    "indicators": (
-        f"""select b.body_code, {", ".join("b." + c for c in BENCHMARK_COLUMNS)},
-            {", ".join("p." + c for c in PROGRESS_COLUMNS)}
-        from marts.body_benchmarks b
-        join marts.indicator_progress p using (body_code, indicator_code)""",
-        "body_code, indicator_code",
-    ),
-    # The body's own rows only, over the headline window.
-    "services": (
-        f"""select s.body_code, {", ".join("s." + c for c in SERVICE_COLUMNS)}
-        from marts.service_figures s, intermediate.int_publication_window w
-        where s.period_month between w.window_start and w.publication_month""",
-        "body_code, period, service_code",
-    ),
-    "trend": (
-        f"select body_code, {', '.join(TREND_COLUMNS)} from marts.indicators_monthly",
-        "body_code, period",
-    ),
-    "returns": (
-        f"""select body_code, {", ".join(RETURN_COLUMNS)} from marts.submission_returns
-        where status <> 'on_time'""",
-        "body_code, period",
-    ),
-}
+def extract_queries(indicators: list[dict]) -> dict[str, tuple[str, str]]:
+    """Each part of an extract: name -> (query, order); the trend's columns from the dictionary."""
+    return {
+        "summary": (f"select {', '.join(SUMMARY_COLUMNS)} from marts.league_table", "body_code"),
+        "indicators": (
+            f"""select b.body_code, {", ".join("b." + c for c in BENCHMARK_COLUMNS)},
+                {", ".join("p." + c for c in PROGRESS_COLUMNS)}
+            from marts.body_benchmarks b
+            join marts.indicator_progress p using (body_code, indicator_code)""",
+            "body_code, indicator_code",
+        ),
+        # The body's own rows only, over the headline window.
+        "services": (
+            f"""select s.body_code, {", ".join("s." + c for c in SERVICE_COLUMNS)}
+            from marts.service_figures s, intermediate.int_publication_window w
+            where s.period_month between w.window_start and w.publication_month""",
+            "body_code, period, service_code",
+        ),
+        "trend": (
+            f"select body_code, {', '.join(trend_columns(indicators))} "
+            "from marts.indicators_monthly",
+            "body_code, period",
+        ),
+        "returns": (
+            f"""select body_code, {", ".join(RETURN_COLUMNS)} from marts.submission_returns
+            where status <> 'on_time'""",
+            "body_code, period",
+        ),
+        "standards": (
+            f"""select s.body_code, {", ".join(STANDARDS_COLUMNS)}
+            from marts.service_standards s
+            join (select service_code, name_en as service_name_en, name_cy as service_name_cy
+                from reference.services) c using (service_code)""",
+            "body_code, service_code",
+        ),
+        "standard_results": (
+            f"select body_code, {', '.join(STANDARD_RESULT_COLUMNS)} "
+            "from marts.service_standard_results",
+            "body_code, service_code, standard",
+        ),
+    }
+
+
+QUERIES = extract_queries(load_reference().indicators)
 
 
 # How a workbook shows each kind of figure. Shares are percentages; rates take the decimals the
@@ -159,7 +191,8 @@ def measure_format(unit: str, decimals: int) -> str:
     """An indicator's number format: a share as 0.0%, a rate with the dictionary's decimals."""
     if unit == "fraction":
         return PERCENT
-    return COUNT + ("." + "0" * decimals if decimals else "")
+    pounds = "£" if unit.startswith("pounds") else ""
+    return pounds + COUNT + ("." + "0" * decimals if decimals else "")
 
 
 @cache  # a handful of months, asked for once a cell
@@ -178,11 +211,23 @@ class Words:
         self.language = language
         self.t = strings(language, "extracts")
         self.values = strings(language, "pages")["values"]
+        self.standards = strings(language, "pages")["standards"]
         self._months: dict[str | None, str] = {}
 
     def value(self, code: str | None) -> str | None:
         """A status code ('on_track', 'fewer than 4 ranked bodies') in words."""
         return None if code is None else self.values.get(code, code.replace("_", " "))
+
+    def result(self, code: str | None) -> str:
+        """A standard's result ('partly_met') in words; a dash when there is none."""
+        return "–" if code is None else self.standards["results"].get(code, code)
+
+    def assessment(self, status: str, assessed_on: date | None) -> str:
+        """'current (12 March 2026)', 'expired (over 24 months old)' or 'not assessed'."""
+        words = self.standards["statuses"].get(status, status)
+        return (
+            f"{words} ({self.day(assessed_on)})" if assessed_on and status == "current" else words
+        )
 
     def flag(self, value: bool | None) -> str | None:
         return None if value is None else self.t["flag_yes" if value else "flag_no"]
@@ -215,10 +260,12 @@ class Words:
         )
 
     def measure(self, value: float | None, unit: str) -> str:
-        """48.1% for a share, 1,234.5 for a rate, – for no value."""
+        """48.1% for a share, £3.47 for pounds, 1,234.5 for a rate, – for no value."""
         if value is None:
             return "–"
-        return f"{value * 100:.1f}%" if unit == "fraction" else f"{value:,.1f}"
+        if unit == "fraction":
+            return f"{value * 100:.1f}%"
+        return f"£{value:,.2f}" if unit.startswith("pounds") else f"{value:,.1f}"
 
     def pace(self, value: float | None, unit: str) -> str:
         """A share's change in percentage points (as `change`), any other's in per cent."""
@@ -257,6 +304,8 @@ class BodyExtract:
     services: list[dict]
     trend: list[dict]
     returns: list[dict]
+    standards: list[dict] = field(default_factory=list)
+    standard_results: list[dict] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -293,17 +342,26 @@ def _month_or_word(period: str | None, words: Words) -> object:
 
 
 def extract_workbook(
-    extract: BodyExtract, language: str, indicators: dict[str, dict], sectors: dict[str, str]
+    extract: BodyExtract,
+    language: str,
+    indicators: dict[str, dict],
+    sectors: dict[str, str],
+    groups: list | None = None,
 ) -> bytes:
     """The body's workbook in one language: headers, sheet names and words in that language;
     numbers, months and dates as typed cells with their formats."""
-    return workbook_bytes(extract_sheets(extract, language, indicators, sectors))
+    return workbook_bytes(extract_sheets(extract, language, indicators, sectors, groups))
 
 
 def extract_sheets(
-    extract: BodyExtract, language: str, indicators: dict[str, dict], sectors: dict[str, str]
+    extract: BodyExtract,
+    language: str,
+    indicators: dict[str, dict],
+    sectors: dict[str, str],
+    groups: list | None = None,
 ) -> list[Sheet]:
-    """The sheets of the body's workbook in one language."""
+    """The sheets of the body's workbook in one language; `groups`, the standards by group
+    (default: the platform's reference data)."""
     words = Words(language)
     t = words.t
     head = t["columns"]
@@ -332,6 +390,8 @@ def extract_sheets(
         ("pace_score", summary["pace_score"], SIGNED_SCORE),
         ("national_pace_rank", ranks["national_pace_rank_ordinal"], None),
         ("letters_prize", _rounded(summary["letters_prize"], 0), COUNT),
+        ("services_assessed", summary["services_assessed"], COUNT),
+        ("services_assessed_share", _rounded(summary["services_assessed_share"], 4), PERCENT),
     ]
     summary_sheet = Sheet(
         t["sheets"]["summary"],
@@ -350,7 +410,8 @@ def extract_sheets(
         indicator_rows.append(
             [
                 row[f"indicator_name_{language}"],
-                cell("value"),
+                # a measure the body did not report has no value: said so, never shown as 0
+                cell("value") if row["value"] is not None else words.value("not reported"),
                 cell("sector_lower_quartile"),
                 cell("sector_median"),
                 cell("sector_upper_quartile"),
@@ -411,7 +472,7 @@ def extract_sheets(
         [MONTH, None, None, COUNT, COUNT, measure_format("fraction", 4), None, None, COUNT, COUNT],
     )
 
-    trend_codes = [c for c in TREND_COLUMNS if c in indicators]
+    trend_codes = indicator_codes(list(indicators.values()))
     trend_sheet = Sheet(
         t["sheets"]["trend"],
         [head["period"], *(indicators[c][name] for c in trend_codes), head["status"]],
@@ -455,7 +516,127 @@ def extract_sheets(
         ],
         [MONTH, DATE, None, TIMESTAMP, COUNT, COUNT],
     )
-    return [summary_sheet, indicator_sheet, services_sheet, trend_sheet, returns_sheet]
+    standards_sheet = _standards_sheet(extract, words, groups or standard_groups(language))
+    return [
+        summary_sheet,
+        indicator_sheet,
+        services_sheet,
+        trend_sheet,
+        returns_sheet,
+        standards_sheet,
+    ]
+
+
+def standard_groups(language: str) -> list[tuple[str, str, list[dict[str, str]]]]:
+    """The 12 standards by group, names in `language`, from the reference data."""
+    return _reference_standard_groups()[language]
+
+
+@cache
+def _reference_standard_groups() -> dict[str, list]:
+    reference = load_reference()
+    return {language: reference.standard_groups(language) for language in LANGUAGES}
+
+
+def _results_by_service(extract: BodyExtract) -> dict[str, dict[int, str]]:
+    results: dict[str, dict[int, str]] = {}
+    for r in extract.standard_results:
+        results.setdefault(r["service_code"], {})[int(r["standard"])] = r["result"]
+    return results
+
+
+def _standards_sheet(extract: BodyExtract, words: Words, groups: list) -> Sheet:
+    """One row per service of the body: its assessment and, when current, its 12 results."""
+    s = words.standards
+    name = f"service_name_{words.language}"
+    standards = [standard for _, _, members in groups for standard in members]
+    results = _results_by_service(extract)
+    head = words.t["columns"]
+    return Sheet(
+        words.t["sheets"]["standards"],
+        [
+            s["service"],
+            head["service_code"],
+            s["status"],
+            s["assessed_on"],
+            s["met_count"],
+            s["partly_met_count"],
+            s["not_met_count"],
+            s["met_share"],
+            *(f"{d['standard']}. {d[f'name_{words.language}']}" for d in standards),
+        ],
+        [
+            [
+                r[name],
+                r["service_code"],
+                s["statuses"].get(r["assessment_status"], r["assessment_status"]),
+                r["assessed_on"],
+                r["standards_met"],
+                r["standards_partly_met"],
+                r["standards_not_met"],
+                _rounded(r["standards_met_share"], 4),
+                *(
+                    words.result(results.get(r["service_code"], {}).get(int(d["standard"])))
+                    if r["assessment_status"] == "current"
+                    else None
+                    for d in standards
+                ),
+            ]
+            for r in extract.standards
+        ],
+        [None, None, None, DATE, COUNT, COUNT, COUNT, PERCENT],
+    )
+
+
+def standards_section(extract: BodyExtract, words: Words, groups: list) -> dict[str, object]:
+    """The page's service standard section: the share of expected services assessed, each
+    service's assessment, and the 12 results of each current one by group."""
+    s = words.standards
+    summary = extract.summary
+    name = f"service_name_{words.language}"
+    results = _results_by_service(extract)
+    expected = summary["services_expected"]
+    return {
+        "assessed_sentence": s["assessed_share"].format(
+            assessed=words.count(summary["services_assessed"]),
+            expected=words.count(expected),
+            share=words.measure(summary["services_assessed_share"], "fraction"),
+        )
+        if expected
+        else None,
+        "services": [
+            (
+                r[name],
+                words.assessment(r["assessment_status"], r["assessed_on"]),
+                words.count(r["standards_met"]) if r["standards_met"] is not None else "–",
+                words.measure(r["standards_met_share"], "fraction"),
+            )
+            for r in extract.standards
+        ],
+        "current": [
+            (
+                s["results_of"].format(service=r[name], date=words.day(r["assessed_on"])),
+                [
+                    (
+                        group_name,
+                        [
+                            (
+                                d["standard"],
+                                d[f"name_{words.language}"],
+                                words.result(
+                                    results.get(r["service_code"], {}).get(int(d["standard"]))
+                                ),
+                            )
+                            for d in members
+                        ],
+                    )
+                    for _, group_name, members in groups
+                ],
+            )
+            for r in extract.standards
+            if r["assessment_status"] == "current"
+        ],
+    }
 
 
 def _charts(extract: BodyExtract, words: Words, language: str) -> dict[str, Markup]:
@@ -500,9 +681,11 @@ def extract_page(
     indicators: dict[str, dict],
     sectors: dict[str, str],
     files: dict[str, str],
+    groups: list | None = None,
 ) -> str:
     """The body's self-contained page in one language: every section the other language has."""
-    return _page_template().render(page_context(extract, language, indicators, sectors, files))
+    context = page_context(extract, language, indicators, sectors, files, groups)
+    return _page_template().render(context)
 
 
 def page_context(
@@ -511,6 +694,7 @@ def page_context(
     indicators: dict[str, dict],
     sectors: dict[str, str],
     files: dict[str, str],
+    groups: list | None = None,
 ) -> dict[str, object]:
     """What the page template is given for one body in one language."""
     words = Words(language)
@@ -526,7 +710,7 @@ def page_context(
             percent=True,
         )
     )
-    trend_codes = [c for c in TREND_COLUMNS if c in indicators]
+    trend_codes = indicator_codes(list(indicators.values()))
     trend_units = [(c, indicators[c]["unit"]) for c in trend_codes]
     return dict(
         lang=language,
@@ -579,6 +763,8 @@ def page_context(
         ],
         files=files,
         files_sentence=_files_sentence(words, language, files),
+        standards=standards_section(extract, words, groups or standard_groups(language)),
+        s=words.standards,
     )
 
 
@@ -613,17 +799,20 @@ def extract_files(code: str) -> dict[str, str]:
 MANIFEST = "manifest.json"
 
 
-def body_fingerprints(con: duckdb.DuckDBPyConnection, sources: str | None = None) -> dict[str, str]:
+def body_fingerprints(
+    con: duckdb.DuckDBPyConnection, sources: str | None = None, indicators: list[dict] | None = None
+) -> dict[str, str]:
     """Every body's fingerprint, in one query: the SHA-256 of its rows in each query an extract
     reads (its sector's medians and quartiles are columns of its own rows), the columns' types,
     and `sources` (the code, templates, words and reference data; computed when not given)."""
     sources = sources or sources_fingerprint()
-    schemas = "\n".join(schema_of(con, sql) for sql, _ in QUERIES.values())
+    queries = extract_queries(load_reference().indicators if indicators is None else indicators)
+    schemas = "\n".join(schema_of(con, sql) for sql, _ in queries.values())
     digests = ",\n".join(
-        f"{name} as ({rows_digest_sql(sql, 'body_code')})" for name, (sql, _) in QUERIES.items()
+        f"{name} as ({rows_digest_sql(sql, 'body_code')})" for name, (sql, _) in queries.items()
     )
-    parts = ", ".join(f"coalesce({name}.digest, '-')" for name in QUERIES)
-    joins = " ".join(f"left join {name} using (body_code)" for name in list(QUERIES)[1:])
+    parts = ", ".join(f"coalesce({name}.digest, '-')" for name in queries)
+    joins = " ".join(f"left join {name} using (body_code)" for name in list(queries)[1:])
     rows = con.execute(
         f"""with {digests}
         select body_code, sha256(concat_ws(chr(10), ?, ?, {parts}))
@@ -668,13 +857,17 @@ def publish_extracts(
     progress: Callable[[int, int], None] | None = None,
     fingerprints: dict[str, str] | None = None,
     workers: int | None = None,
+    reference: Reference | None = None,
 ) -> PublishedExtracts:
     """Every body's extract, in `target/<body_code>/`, and a manifest of their fingerprints. A
     body whose fingerprint is the one its extract in `previous` (the live publication) was made
     from is taken from there, file for file; the others are rendered. `progress` is told
     (bodies rendered, bodies to render) as bodies are rendered; `workers` processes render
-    them (default: one a core when there are many)."""
-    fingerprints = body_fingerprints(con) if fingerprints is None else fingerprints
+    them (default: one a core when there are many); `reference`, the reference data whose
+    dictionary and standards they show (default: the platform's reference folder)."""
+    reference = reference or load_reference()
+    if fingerprints is None:
+        fingerprints = body_fingerprints(con, indicators=reference.indicators)
     before = previous_fingerprints(previous)
     rendered, carried = [], []
     for code in sorted(fingerprints):
@@ -688,7 +881,7 @@ def publish_extracts(
         (target / code).mkdir(parents=True, exist_ok=True)
         for name in extract_files(code).values():
             carry_file(previous / code / name, target / code / name)
-    _render_extracts(con, target, rendered, progress, workers)
+    _render_extracts(con, target, rendered, progress, workers, reference)
     manifest = {"bodies": dict(sorted(fingerprints.items()))}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     files = [
@@ -705,6 +898,7 @@ def _render_extracts(
     bodies: list[str],
     progress: Callable[[int, int], None] | None,
     workers: int | None = None,
+    reference: Reference | None = None,
 ) -> None:
     """Render the extracts of `bodies`, reading only their rows: in this process, or in
     `workers` processes (default: one a core, for POOL_FROM bodies or more)."""
@@ -712,13 +906,15 @@ def _render_extracts(
     report(0, len(bodies))
     if not bodies:
         return
-    reference = load_reference()
+    reference = reference or load_reference()
     context = RenderingContext(
         column_decimals(reference.indicators),
         {i["indicator_code"]: i for i in reference.indicators},
         {language: reference.sector_names(language) for language in LANGUAGES},
+        {language: reference.standard_groups(language) for language in LANGUAGES},
     )
-    data = {name: _by_body(con, sql, order, bodies) for name, (sql, order) in QUERIES.items()}
+    queries = extract_queries(reference.indicators)
+    data = {name: _by_body(con, sql, order, bodies) for name, (sql, order) in queries.items()}
     extracts = (
         BodyExtract(
             data["summary"][code][0],
@@ -726,6 +922,8 @@ def _render_extracts(
             data["services"].get(code, []),
             data["trend"].get(code, []),
             data["returns"].get(code, []),
+            data["standards"].get(code, []),
+            data["standard_results"].get(code, []),
         )
         for code in bodies
     )
@@ -820,6 +1018,7 @@ class RenderingContext:
     decimals: dict[str, int]
     indicators: dict[str, dict]
     sectors: dict[str, dict[str, str]]
+    standard_groups: dict[str, list] = field(default_factory=dict)
 
 
 def render_extract(extract: BodyExtract, target: Path, context: RenderingContext) -> None:
@@ -845,7 +1044,8 @@ def render_extract(extract: BodyExtract, target: Path, context: RenderingContext
         format_rows(extract.services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
     )
     for language in LANGUAGES:
-        workbook = extract_workbook(extract, language, indicators, sectors[language])
+        groups = context.standard_groups.get(language)
+        workbook = extract_workbook(extract, language, indicators, sectors[language], groups)
         (folder / files[f"workbook_{language}"]).write_bytes(workbook)
-        page = extract_page(extract, language, indicators, sectors[language], files)
+        page = extract_page(extract, language, indicators, sectors[language], files, groups)
         (folder / files[f"page_{language}"]).write_text(page, encoding="utf-8")

@@ -62,6 +62,11 @@ def _goalpost(value: str, unit: str) -> str:
     return _percent(float(value)) if unit == "fraction" else _plain(float(value))
 
 
+def _optional_goalpost(value: str, unit: str) -> str | None:
+    """A target or baseline the dictionary may leave empty (a measure reported, not scored)."""
+    return _goalpost(value, unit) if value not in ("", None) else None
+
+
 def _one_decimal(value: float) -> str:
     """A score as the warehouse publishes it: one decimal, halves away from zero (31.25 -> 31.3),
     as DuckDB's round() does, not Python's round-half-even."""
@@ -232,7 +237,20 @@ def _sensitivity_rows(sensitivity: list[dict]) -> list[dict]:
     return rows
 
 
-def _context(indicators: list[dict], sensitivity: list[dict] | None = None) -> dict:
+def _standard_groups(standards: list[dict]) -> list[dict]:
+    """The standards by group, in their numbered order, for the methodology's table."""
+    groups: dict[str, dict] = {}
+    for s in sorted(standards, key=lambda s: int(s["standard"])):
+        group = groups.setdefault(s["group_code"], {**s, "standards": []})
+        group["standards"].append(s)
+    return list(groups.values())
+
+
+def _context(
+    indicators: list[dict],
+    sensitivity: list[dict] | None = None,
+    standards: list[dict] | None = None,
+) -> dict:
     by_code = {i["indicator_code"]: i for i in indicators}
     scored = [
         dict(
@@ -246,6 +264,17 @@ def _context(indicators: list[dict], sensitivity: list[dict] | None = None) -> d
         if i["role"] == "score"
     ]
     named = {i["indicator_code"]: i for i in scored}
+    # Published and benchmarked beside the score, never in it: a body that does not report one
+    # has no value (never 0), and its score is as if the measure did not exist.
+    reported = [
+        dict(
+            i,
+            target_text=_optional_goalpost(i["target_value"], i["unit"]),
+            baseline_text=_optional_goalpost(i["baseline_value"], i["unit"]),
+        )
+        for i in indicators
+        if i["role"] == "reported"
+    ]
     coverage = by_code["coverage"]
     returns = by_code["returns_received"]
     draws = (
@@ -259,6 +288,11 @@ def _context(indicators: list[dict], sensitivity: list[dict] | None = None) -> d
         "coverage": coverage,
         "returns": returns,
         "quality": [i for i in indicators if i["role"] == "quality"],
+        "reported": reported,
+        "standards": standards if standards is not None else load_reference().standards,
+        "standard_groups": _standard_groups(
+            standards if standards is not None else load_reference().standards
+        ),
         "threshold_pct": _percent(float(coverage["threshold"])),
         "returns_pct": _percent(float(returns["threshold"])),
         "total_weight": sum(float(i["weight"]) for i in scored),
@@ -283,13 +317,16 @@ def _context(indicators: list[dict], sensitivity: list[dict] | None = None) -> d
 
 
 def methodology(
-    indicators: list[dict], language: str, sensitivity: list[dict] | None = None
+    indicators: list[dict],
+    language: str,
+    sensitivity: list[dict] | None = None,
+    standards: list[dict] | None = None,
 ) -> str:
     """The methodology document (Markdown) in English ('en') or Welsh ('cy'). `sensitivity`:
     the release's agreement rows (marts.sensitivity_agreement) to show as a table; None says
     where the table is published instead."""
     template = template_environment().get_template(f"methodology.{language}.md.j2")
-    return template.render(_context(indicators, sensitivity))
+    return template.render(_context(indicators, sensitivity, standards))
 
 
 def dbt_docs_blocks(indicators: list[dict]) -> str:
@@ -299,16 +336,22 @@ def dbt_docs_blocks(indicators: list[dict]) -> str:
     )
 
 
+def write_dbt_docs(project_dir: Path = DBT_DOCS.parents[1]) -> Path:
+    """Rewrite the docs blocks of the dbt project at `project_dir` from its own dictionary."""
+    docs = project_dir / DBT_DOCS.relative_to(DBT_DOCS.parents[1])
+    indicators = load_reference(project_dir / "seeds").indicators
+    docs.write_text(dbt_docs_blocks(indicators), encoding="utf-8")
+    return docs
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dbt-docs", action="store_true", help=f"rewrite {DBT_DOCS}")
     arguments = parser.parse_args(argv)
-    indicators = load_reference().indicators
     if arguments.dbt_docs:
-        DBT_DOCS.write_text(dbt_docs_blocks(indicators), encoding="utf-8")
-        print(f"Wrote {DBT_DOCS}")
+        print(f"Wrote {write_dbt_docs()}")
     else:
-        print(methodology(indicators, "en"))
+        print(methodology(load_reference().indicators, "en"))
 
 
 if __name__ == "__main__":

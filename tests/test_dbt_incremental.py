@@ -154,6 +154,14 @@ def test_build_inputs_change_with_a_rejected_file_and_with_the_day(tmp_path: Pat
         )
         rejected = build_inputs(con, variables)
         assert rejected != empty
+        # assessment rows are read by dbt too (source raw.assessments)
+        con.execute(
+            "insert into raw.assessments values (1, 'a.csv', 'h', timestamp '2026-03-01', 2,"
+            " 'W06000015', 'la_parking_permit', date '2026-02-10', 1, 'met')"
+        )
+        assert build_inputs(con, variables) != rejected
+        con.execute("delete from raw.assessments")
+        assert build_inputs(con, variables) == rejected
         assert build_inputs(con, {**variables, "as_of": "2026-03-01"}) != rejected
         # current_date 26 hours apart (UTC-12 and UTC+14): always two different days
         con.execute("set TimeZone = 'Etc/GMT+12'")
@@ -313,6 +321,17 @@ def test_a_build_is_incremental_only_on_what_the_last_build_was_made_from(
         "as_of is set: the warehouse as it stood then",
     )
     assert mode(new_load, warehouse="/elsewhere.duckdb") == (True, "the vars changed")
+    new_assessment = (
+        new_load + ";"
+        " insert into raw.assessments select max(load_sequence), 'b.csv', 'h',"
+        " timestamp '2026-03-01', 2, 'W06000015', 'la_parking_permit', date '2026-02-10', 1,"
+        " 'met' from raw.submission_files"
+    )
+    assert mode(new_assessment)[0] is False  # a new assessment return adds to the last build
+    assert mode(
+        "insert into raw.assessments values (1, 'a.csv', 'h', timestamp '2026-03-01', 2,"
+        " 'W06000015', 'la_parking_permit', date '2026-02-10', 1, 'met')"
+    ) == (True, "raw rows the last build was made from changed")
     # row 2: a file's first data row (row 1 is its header)
     assert mode("delete from raw.submissions where row_number = 2") == (
         True,

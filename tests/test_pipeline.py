@@ -146,6 +146,45 @@ def test_body_without_data_has_empty_values_and_no_rank(pipeline_run):
     assert anglesey["online_take_up_status"] == "x"
 
 
+# The indicators only reported (contract v2's optional measures and the Digital Service
+# Standard): no hand-made file gives them, so they are empty, never 0, for every body.
+REPORTED = [i["indicator_code"] for i in load_reference().indicators if i["role"] == "reported"]
+
+
+def test_measures_not_given_are_empty_not_zero_and_leave_the_score_alone(pipeline_run):
+    table = league(pipeline_run)
+    assert REPORTED == [
+        "completion_rate",
+        "user_satisfaction",
+        "cost_per_transaction",
+        "welsh_language_share",
+        "standards_met",
+    ]
+    for body in (CARDIFF, SWANSEA, ANGLESEY):
+        for code in REPORTED:
+            assert table[body][code] is None, (body, code)
+            assert table[body][f"{code}_points"] is None, (body, code)
+            assert table[body][f"{code}_status"] == "x", (body, code)
+            assert table[body][f"{code}_target_status"] is None, (body, code)
+    # 72.0 as test_scores_from_fixed_goalposts works out from the score indicators alone
+    assert table[CARDIFF]["score"] == 72.0
+    # Cardiff delivers the 13 council services; none has an assessment
+    assert (
+        table[CARDIFF]["services_expected"],
+        table[CARDIFF]["services_assessed"],
+        table[CARDIFF]["services_assessed_share"],
+    ) == (SERVICES, 0, 0.0)
+    with duckdb.connect(str(pipeline_run.paths.warehouse), read_only=True) as con:
+        summary = con.execute(
+            "select services_assessed, standards_met from marts.wales_summary"
+        ).fetchall()
+        standards = con.execute(
+            "select distinct assessment_status from marts.service_standards"
+        ).fetchall()
+    assert summary == [(0, None)]
+    assert standards == [("not_assessed",)]
+
+
 def test_bad_file_is_quarantined_with_report_and_loads_nothing(pipeline_run):
     paths = pipeline_run.paths
     name = f"{ANGLESEY}__{ANGLESEY}_2026-02.csv"
@@ -230,13 +269,8 @@ def test_benchmark_extract_beside_sector_median(pipeline_run):
     assert take_up["sector_median"] == "" and take_up["sector_bodies_with_value"] == "2"
     assert take_up["sector_quartile_note"] == "fewer than 4 ranked bodies"
     assert rows["letters_per_1000"]["value"] == f"{SWANSEA_LETTERS:.1f}" == "200.0"
-    assert set(rows) == {
-        "online_take_up",
-        "online_availability",
-        "digital_by_default_rate",
-        "letters_per_1000",
-        "digital_contact_share",
-    }
+    # one row per published indicator of the dictionary, those only reported included
+    assert set(rows) == {i["indicator_code"] for i in load_reference().published_indicators()}
 
 
 def test_collecting_again_changes_nothing(pipeline_run, reference):

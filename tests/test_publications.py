@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dagster_project.catalogue import strings
+from dagster_project.reference import load_reference
 from dagster_project.resources import PlatformSettings
 from exports.evidence import publish_evidence_project, rank_range_label
 from exports.extracts import publish_extracts
@@ -23,6 +24,9 @@ from exports.release import release
 from tests.browser import audit, require_chromium, serve
 from tests.conftest import CARDIFF, SWANSEA
 
+# The indicators the dictionary publishes (score and reported): one row and one bar each.
+PUBLISHED = len(load_reference().published_indicators())
+SCORED_NAMES = [i["name_en"] for i in load_reference().indicators if i["role"] == "score"]
 HOSTILE = '=HYPERLINK("http://x") <script>alert(1)</script> {x} | `tick` **bold**'
 
 
@@ -55,8 +59,15 @@ def test_extract_holds_the_body_own_figures_in_every_format(pipeline_run):
     )
     assert (february_tax["transactions_online"], february_tax["revised"]) == ("90", "true")
     sheets = {
-        "en": ["Summary", "Indicators", "Services", "Trend", "Returns"],
-        "cy": ["Crynodeb", "Dangosyddion", "Gwasanaethau", "Tuedd", "Ffurflenni"],
+        "en": ["Summary", "Indicators", "Services", "Trend", "Returns", "Service standard"],
+        "cy": [
+            "Crynodeb",
+            "Dangosyddion",
+            "Gwasanaethau",
+            "Tuedd",
+            "Ffurflenni",
+            "Safon gwasanaeth",
+        ],
     }
     months = {datetime(2025, m, 1) for m in range(3, 13)} | {
         datetime(2026, 1, 1),
@@ -85,7 +96,8 @@ def test_extract_pages_in_english_and_welsh_are_self_contained_and_have_charts(p
     assert "Swansea: digital progress benchmark" in english
     assert "Abertawe: meincnod cynnydd digidol" in welsh
     for html in (english, welsh):
-        assert html.count("<svg") == 6  # five benchmark bars and the trend, in each language
+        # a benchmark bar per published indicator and the trend, in each language
+        assert html.count("<svg") == PUBLISHED + 1
         assert "<script" not in html and "src=" not in html and "<link" not in html
     # Swansea, 48.1 between Cardiff 72.0 and Gwynedd 0.0 under every variant: a bare rank.
     assert "Rank: 2nd of 3 in the sector, 2nd of 3 in Wales." in english
@@ -106,9 +118,9 @@ def test_extract_shows_why_a_small_sector_has_no_quartiles(pipeline_run):
     welsh = page(pipeline_run.paths.extracts, SWANSEA, "cy")
     assert "No sector quartiles: fewer than 4 ranked bodies." in english
     assert "Dim chwartelau sector: llai na 4 corff wedi&#39;u rhestru." in welsh
-    # Each of the five indicators, in each language, has the note across the four columns.
-    assert english.count('<td colspan="4">fewer than 4 ranked bodies</td>') == 5
-    assert welsh.count('<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>') == 5
+    # Each published indicator, in each language, has the note across the four columns.
+    assert english.count('<td colspan="4">fewer than 4 ranked bodies</td>') == PUBLISHED
+    assert welsh.count('<td colspan="4">llai na 4 corff wedi&#39;u rhestru</td>') == PUBLISHED
 
 
 def _demo_league(demo_run) -> list[dict]:
@@ -152,7 +164,10 @@ def test_demo_extract_in_a_sector_of_fewer_than_4_ranked_bodies_shows_the_note(d
     other = next(b for b in league if b["sector_ranked_bodies"] >= 4)
     html = page(demo_run.extracts, other["body_code"], "en")
     assert f"Quartile {other['sector_quartile']} in the sector." in html
-    assert "fewer than 4 ranked bodies" not in html
+    # Its scored indicators have quartiles (a reported measure few bodies give may not).
+    for name in SCORED_NAMES:
+        row = html.split(f'<th scope="row">{name}</th>', 1)[1].split("</tr>", 1)[0]
+        assert "fewer than 4 ranked bodies" not in row, name
     welsh = page(demo_run.extracts, other["body_code"], "cy")
     assert f"Chwartel {other['sector_quartile']} yn y sector." in welsh
 
@@ -366,11 +381,13 @@ def test_every_demo_body_has_the_same_extract_in_english_and_in_welsh(demo_run):
             "trend",
             "returns",
             "services",
+            "standards",
             "notes",
         ]
         assert welsh.shape == english.shape, code
-        # Five benchmark bars, and the trend chart when the body has monthly figures.
-        assert english.counts["svg"] in (5, 6), code
+        # A benchmark bar per published indicator, and the trend chart when the body has
+        # monthly figures.
+        assert english.counts["svg"] in (PUBLISHED, PUBLISHED + 1), code
         english_headings = set(english.heading_texts[1:])  # the first is the body's name
         assert not english_headings & set(welsh.heading_texts), code
         assert " pts" not in welsh_html, code

@@ -8,7 +8,9 @@ scores the views compute, and rolls back: the SQL that publishes is the SQL unde
 - leaving out any subset of one body's rows never raises its score or improves its rank;
 - reporting zeros instead of its figures never raises it either;
 - withholding a month never raises a score;
-- adding or removing another body never changes a body's score.
+- adding or removing another body never changes a body's score;
+- adding or removing any of the measures only reported (contract v2's optional measures, the
+  Digital Service Standard assessments) never changes any score, rank or score variant.
 """
 
 from __future__ import annotations
@@ -78,6 +80,47 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple], sequence: int) ->
     )
 
 
+# The optional measures of contract v2, each with a plausible value for a row of the fixture.
+def _pick(columns: str, modulo: int) -> str:
+    return f"cast(hash({columns}) % {modulo} as integer)"
+
+
+REPORTED_MEASURES = {
+    "online_started": f"transactions_online + {_pick('body_code, row_number', 40)}",
+    "satisfaction_responses": f"10 + {_pick('body_code, row_number', 30)}",
+    "satisfied_responses": _pick("body_code, row_number", 10),
+    "cost_total": f"round(transactions_total * {_pick('body_code, row_number', 900)} / 100.0, 2)",
+    "transactions_online_welsh": "transactions_online // 7",
+}
+STANDARDS_RESULTS = (
+    f"case {_pick('body_code, service_code, standard', 3)}"
+    " when 0 then 'met' when 1 then 'partly_met' else 'not_met' end"
+)
+
+
+def _give_reported_measures(con: duckdb.DuckDBPyConnection) -> None:
+    """Some rows give every optional measure, some a few, some none (a v1 file); every third
+    body has assessed some services, a few of them more than 24 months before."""
+    for n, (column, value) in enumerate(REPORTED_MEASURES.items()):
+        con.execute(
+            f"update raw.submissions set {column} = {value}"
+            f" where ({_pick('body_code, row_number', 3)} + {n}) % 3 <> 0"
+        )
+    con.execute(
+        f"""insert into raw.assessments (load_sequence, file_name, content_hash, loaded_at,
+            row_number, body_code, service_code, assessed_on, standard, result)
+        select 500, 'assessments.csv', 'fixture', timestamp '2026-03-20 09:00:00',
+            row_number() over (order by body_code, service_code, standard) + 1,
+            body_code, service_code, assessed_on, standard, {STANDARDS_RESULTS}
+        from (
+            select distinct body_code, service_code,
+                date '2023-06-01' + to_days({_pick("body_code, service_code", 1000)}) as assessed_on
+            from raw.submissions
+            where {_pick("body_code", 3)} = 0 and {_pick("service_code", 2)} = 0
+        ), range(1, 13) as t(standard)"""
+    )
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reference = load_reference()
@@ -87,6 +130,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for sequence, body in enumerate(sorted(b["body_code"] for b in reference.bodies), 1):
             if body != NEWCOMER:
                 _insert(con, _rows_for(body, reference.services_of(body), body), sequence)
+        _give_reported_measures(con)
     variables = {"warehouse": str(path), "publication_period": PUBLICATION}
     subprocess.run(
         [
@@ -239,3 +283,78 @@ def test_the_sensitivity_analysis_is_deterministic(con):
     assert len(variants) == 1 + 5 + 50 + 2
     published = {r[1]: r[2] for r in first if r[0] == "published"}
     assert published == {b: s[0] for b, s in scores(con).items()}
+
+
+VARIANTS_SQL = """select variant, body_code, score, sector_rank, national_rank
+    from intermediate.int_score_variants order by variant, body_code"""
+
+
+@pytest.fixture(scope="module")
+def base_variants(con) -> list[tuple]:
+    return con.execute(VARIANTS_SQL).fetchall()
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_measures_only_reported_never_change_a_score_rank_or_variant(
+    con, base, base_variants, rows_by_body, data
+):
+    """Give, change or take away any of the optional measures for any rows of a body, and add or
+    withdraw its assessments: no body's score, rank or sensitivity variant moves."""
+    body = data.draw(st.sampled_from(sorted(base)))
+    rows = data.draw(st.lists(st.sampled_from(rows_by_body[body]), min_size=1, unique=True))
+    measures = data.draw(st.lists(st.sampled_from(sorted(REPORTED_MEASURES)), min_size=1))
+    give = data.draw(st.booleans())
+    assessments = data.draw(st.sampled_from(["keep", "withdraw", "add"]))
+    con.execute("begin transaction")
+    try:
+        for column in sorted(set(measures)):
+            value = REPORTED_MEASURES[column] if give else "null"
+            # satisfied needs responses: taking responses away takes satisfied with them
+            if column == "satisfaction_responses" and not give:
+                con.execute(
+                    "update raw.submissions set satisfied_responses = null"
+                    " where body_code = ? and list_contains(?, row_number)",
+                    [body, rows],
+                )
+            con.execute(
+                f"update raw.submissions set {column} = {value}"
+                " where body_code = ? and list_contains(?, row_number)",
+                [body, rows],
+            )
+        if assessments == "withdraw":
+            con.execute("delete from raw.assessments where body_code = ?", [body])
+        elif assessments == "add":
+            con.execute(
+                f"""insert into raw.assessments select 900, 'new.csv', 'new',
+                    timestamp '2026-03-21 09:00:00', standard + 1, body_code, service_code,
+                    date '{PUBLICATION}-01', standard, {STANDARDS_RESULTS}
+                from (select distinct body_code, service_code from raw.submissions
+                      where body_code = ?), range(1, 13) as t(standard)""",
+                [body],
+            )
+        after, variants = scores(con), con.execute(VARIANTS_SQL).fetchall()
+    finally:
+        con.execute("rollback")
+    assert after == base, (body, measures, give, assessments)
+    assert variants == base_variants, (body, measures, give, assessments)
+
+
+def test_the_fixture_gives_every_measure_only_reported(con):
+    """The property above is about something: the published values exist for most bodies."""
+    [(with_values, bodies)] = con.execute(
+        """select count(*) filter (where completion_rate is not null and user_satisfaction is
+            not null and cost_per_transaction is not null and welsh_language_share is not null),
+            count(*) from intermediate.int_rolling_indicators
+        where end_month = date '"""
+        + PUBLICATION
+        + """-01'"""
+    ).fetchall()
+    assert with_values >= 30 and bodies == 42
+    [(assessed,)] = con.execute(
+        f"""select count(standards_met) from intermediate.int_rolling_indicators
+        where end_month = date '{PUBLICATION}-01'"""
+    ).fetchall()
+    assert assessed >= 3

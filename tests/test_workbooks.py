@@ -48,8 +48,8 @@ SERVICE_HEADERS = {
     ],
 }
 SHEETS = {
-    "en": ["Summary", "Indicators", "Services", "Trend", "Returns"],
-    "cy": ["Crynodeb", "Dangosyddion", "Gwasanaethau", "Tuedd", "Ffurflenni"],
+    "en": ["Summary", "Indicators", "Services", "Trend", "Returns", "Service standard"],
+    "cy": ["Crynodeb", "Dangosyddion", "Gwasanaethau", "Tuedd", "Ffurflenni", "Safon gwasanaeth"],
 }
 YES = {"en": "yes", "cy": "ie"}
 
@@ -71,13 +71,16 @@ def test_every_extract_sheet_has_a_frozen_header_and_filters(pipeline_run, langu
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref is not None, sheet.title
         assert sheet.auto_filter.ref.startswith("A1:"), sheet.title
-    summary, indicators, services, trend, _ = workbook.worksheets
-    # 16 summary items in 2 columns; 5 indicators x 17 columns; 12 months x 13 services x 11
-    # columns; 12 months x (month, 5 indicators, status).
-    assert summary.auto_filter.ref == "A1:B17"
-    assert indicators.auto_filter.ref == "A1:Q6"
+    summary, indicators, services, trend, _, standards = workbook.worksheets
+    # The dictionary publishes n indicators (score and reported): 18 summary items in 2
+    # columns; n indicators x 17 columns; 12 months x 13 services x 11 columns; 12 months x
+    # (month, n indicators, status); 13 services x (8 columns + the 12 standards).
+    n = len(load_reference().published_indicators())
+    assert summary.auto_filter.ref == "A1:B19"
+    assert indicators.auto_filter.ref == f"A1:Q{1 + n}"
     assert services.auto_filter.ref == "A1:K157"
-    assert trend.auto_filter.ref == "A1:G13"
+    assert trend.auto_filter.ref == f"A1:{get_column_letter(n + 2)}13"
+    assert standards.auto_filter.ref == "A1:T14"
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])
@@ -92,7 +95,7 @@ def test_extract_headers_and_words_are_in_the_workbook_language(pipeline_run, la
 
 @pytest.mark.parametrize("language", ["en", "cy"])
 def test_extract_numbers_have_formats_and_dates_are_dates(pipeline_run, language):
-    summary, indicators, services, trend, returns = extract_workbook(pipeline_run, language)
+    summary, indicators, services, trend, returns, _ = extract_workbook(pipeline_run, language)
     # February's council tax row: 100 transactions, 90 online, take-up 0.9 as a percentage.
     row = next(
         r for r in services.iter_rows(min_row=2) if r[2].value == TAX and r[0].value.month == 2
@@ -184,10 +187,14 @@ def test_workbook_cells_never_become_formulas_and_bytes_are_stable():
     cells = load_workbook(io.BytesIO(data))["S"]
     # Text as written, a string cell, with Excel's quote prefix: no apostrophe shown, never run.
     assert (cells["A2"].value, cells["A2"].data_type, cells["A2"].quotePrefix) == (
-        "=1+1", "s", True
+        "=1+1",
+        "s",
+        True,
     )
     assert (cells["A3"].value, cells["A3"].data_type, cells["A3"].quotePrefix) == (
-        "@SUM(A1)", "s", True
+        "@SUM(A1)",
+        "s",
+        True,
     )
     assert not cells["A1"].quotePrefix  # "text": nothing to protect
     assert (cells["B2"].value, cells["B2"].data_type) == (-3, "n")

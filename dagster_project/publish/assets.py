@@ -35,6 +35,9 @@ MARTS = [
         "indicator_progress",
         "service_figures",
         "submission_returns",
+        "service_standards",
+        "service_standard_results",
+        "wales_summary",
     )
 ]
 
@@ -150,8 +153,8 @@ def benchmark_extracts(
 
 @dg.asset(group_name="publish", deps=MARTS, kinds={"csv", "json"}, owners=[ASSET_OWNER])
 def open_data(settings: PlatformSettings) -> dg.MaterializeResult:
-    """League table and indicators as CSV and JSON, CSV on the Web metadata, the indicator
-    dictionary, the methodology and a manifest of SHA-256 checksums."""
+    """League table, indicators and service standards as CSV and JSON, CSV on the Web
+    metadata, the indicator dictionary, the methodology and a manifest of SHA-256 checksums."""
     as_of, made_by = settings.dbt_vars()["as_of"], code_version()
     metadata = _publish(
         settings,

@@ -151,10 +151,10 @@ def build_inputs(con: duckdb.DuckDBPyConnection, variables: Mapping[str, Any]) -
 
 
 def raw_digest(con: duckdb.DuckDBPyConnection, through: int | None = None) -> dict[str, list[str]]:
-    """Count, newest load_sequence and an order-free hash of the raw rows dbt reads, of loads up
-    to `through` (None: all). With `through` the last build's newest load, equal to that build's
-    digest only if every row it was made from is still there unchanged and none was added among
-    them: then an incremental build is safe."""
+    """Count, newest load_sequence and an order-free hash of the raw rows dbt reads (monthly rows
+    and assessment rows), of loads up to `through` (None: all). With `through` the last build's
+    newest load, equal to that build's digest only if every row it was made from is still there
+    unchanged and none was added among them: then an incremental build is safe."""
     upto = "" if through is None else f"where load_sequence <= {int(through)}"
     files = con.execute(
         "select count(*), coalesce(max(load_sequence), 0),"
@@ -165,9 +165,14 @@ def raw_digest(con: duckdb.DuckDBPyConnection, through: int | None = None) -> di
         "select count(*), coalesce(bit_xor(hash(load_sequence, row_number)), 0)"
         f" from raw.submissions {upto}"
     ).fetchone()
+    assessments = con.execute(
+        "select count(*), coalesce(bit_xor(hash(load_sequence, row_number)), 0)"
+        f" from raw.assessments {upto}"
+    ).fetchone()
     return {
         "submission_files": [str(v) for v in files or ()],
         "submissions": [str(v) for v in rows or ()],
+        "assessments": [str(v) for v in assessments or ()],
     }
 
 
@@ -193,7 +198,8 @@ def build_mode(
         k: v for k, v in now["vars"].items() if k not in ignored
     }:
         return True, "the vars changed"
-    earlier = {k: before[k] for k in ("submission_files", "submissions")}
+    # a build recorded before assessments were digested has none: a full refresh
+    earlier = {k: before.get(k) for k in RAW_TABLES}
     if raw_digest(con, last["loads_through"]) != earlier:
         return True, "raw rows the last build was made from changed"
     for table in INCREMENTAL_MODELS:
@@ -210,6 +216,9 @@ def build_mode(
             return True, f"{table} does not hold the loads of the last build"
     return False, f"loads after {last['loads_through']} added to the last build"
 
+
+# The raw tables dbt reads as sources (dbt/models/staging/_sources.yml), as raw_digest names them.
+RAW_TABLES = ("submission_files", "submissions", "assessments")
 
 BUILD_COLUMNS = ("inputs", "built_at", "run_id", "loads_through", "rows_through", "build")
 

@@ -1,25 +1,48 @@
--- Each score indicator for each expected (body, service, month): its numerator and denominator
--- (indicator_formulas), and its points between the dictionary's fixed goalposts.
+-- Each published indicator (roles score and reported) for each expected (body, service, month):
+-- its numerator and denominator (indicator_formulas), and its points between the dictionary's
+-- fixed goalposts.
+--   given      the service-month gives the measure (the formula's `given`; by default it was
+--              reported): one that does not adds nothing to either sum, missing is not zero
 --   value      numerator / denominator of this service-month
---   points     0 (worst goalpost) to 1 (best); an expected service-month that was not reported
---              scores 0, so leaving a row out never helps; so does a reported one with a zero
+--   points     0 (worst goalpost) to 1 (best); an expected service-month that does not give
+--              the measure scores 0, so leaving a row out never helps; so does one with a zero
 --              denominator (no transactions, no contacts): it shows no progress, and reporting
 --              zeros for a weak service must help no more than leaving it out.
---   For a month-scope indicator (the yes/no flags) a service not reported counts as "no" in
---   the published value too: numerator 0 of denominator 1.
+--   For the yes/no flags (not_given 'no') a service not reported counts as "no" in the
+--   published value too: numerator 0 of denominator 1.
 {%- set formulas = indicator_formulas() %}
 with terms as (
-    {%- for code, f in formulas.items() %}
+    -- one scan of the expected service-months, one row per indicator (a union of one select
+    -- per indicator would read them, and as views everything below them, once per indicator)
     select
-        body_code, sector, service_code, period_month, reported, revised,
-        '{{ code }}' as indicator_code,
-        cast({{ f.numerator }} as double) as numerator,
-        cast({{ f.denominator }} as double) as denominator
-    from {{ ref('int_expected_service_months') }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        e.body_code, e.sector, e.service_code, e.period_month, e.reported, e.revised,
+        i.indicator_code,
+        case i.indicator_code
+            {%- for code, f in formulas.items() %}
+            when '{{ code }}' then coalesce({{ f.given | default('reported') }}, false)
+            {%- endfor %}
+        end as given,
+        case i.indicator_code
+            {%- for code, f in formulas.items() %}
+            when '{{ code }}' then {{ 'true' if f.not_given == 'no' else 'false' }}
+            {%- endfor %}
+        end as not_given_is_no,
+        case i.indicator_code
+            {%- for code, f in formulas.items() %}
+            when '{{ code }}' then cast({{ f.numerator }} as double)
+            {%- endfor %}
+        end as numerator,
+        case i.indicator_code
+            {%- for code, f in formulas.items() %}
+            when '{{ code }}' then cast({{ f.denominator }} as double)
+            {%- endfor %}
+        end as denominator
+    from {{ ref('int_expected_service_months') }} as e
+    cross join (values
+        {%- for code in formulas %}
+        ('{{ code }}'){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as i(indicator_code)
 )
 
 select
@@ -31,10 +54,11 @@ select
     d.scope,
     t.reported,
     t.revised,
-    case when t.reported then t.numerator when d.scope = 'month' then 0.0 end as numerator,
-    case when t.reported then t.denominator when d.scope = 'month' then 1.0 end as denominator,
+    t.given,
+    case when t.given then t.numerator when t.not_given_is_no then 0.0 end as numerator,
+    case when t.given then t.denominator when t.not_given_is_no then 1.0 end as denominator,
     case
-        when t.reported and t.denominator > 0
+        when t.given and t.denominator > 0
             then {{ goalpost_points('t.numerator / t.denominator') }}
         else 0.0
     end as points

@@ -1,22 +1,26 @@
--- Every score indicator for every registered body at every month end, over its scope: the 12
--- months to that month (scope 'window': sums over the window, so seasons balance out) or the
--- month itself (scope 'month': the yes/no flags). Long format: one row per body, month and
+-- Every published indicator (roles score and reported) for every registered body at every
+-- month end, over its scope: the 12 months to that month (scope 'window': sums over the
+-- window, so seasons balance out) or the month itself (scope 'month': the yes/no flags, the
+-- standards met at the month's current assessments). Long format: one row per body, month and
 -- indicator. How each column is made:
---   value          sum of numerators / sum of denominators (NULL over a zero denominator, or
---                  for the flags when the body sent no return for the month at all)
+--   value          sum of numerators / sum of denominators over the service-months that give
+--                  the measure (NULL over a zero denominator, when none gives it, or, for
+--                  month scope, when no service-month of the month gives it: the flags of a
+--                  body that sent no return for the month at all)
 --   denominator    the sum of denominators: transactions, contacts or expected services
 --   small_numbers  the denominator is below the dictionary's min_denominator (status u)
 --   points         mean points over the expected service-months in scope (not reported = 0),
 --                  0 to 1; a small-numbers indicator, or one with nothing to average, scores 0:
 --                  it never counts in a body's favour, and its weight is never re-scaled away
+-- Sums are exact (exact_sum): the same data gives the same points whatever the threads.
 with monthly as (
     select
         body_code, indicator_code, period_month,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-        sum(points) as points,
+        {{ exact_sum('numerator') }} as numerator,
+        {{ exact_sum('denominator') }} as denominator,
+        {{ exact_sum('points') }} as points,
         count(points) as scored_service_months,
-        count(*) filter (where reported) as reported_service_months
+        count(*) filter (where given) as given_service_months
     from {{ ref('int_indicator_points') }}
     group by body_code, indicator_code, period_month
 ),
@@ -26,7 +30,7 @@ grid as (
     from {{ ref('stg_bodies') }} as b
     cross join {{ ref('int_calendar') }} as c
     cross join {{ ref('stg_indicators') }} as d
-    where d.role = 'score'
+    where d.role in ('score', 'reported')
 ),
 
 rolling as (
@@ -37,10 +41,10 @@ rolling as (
         m.denominator as month_denominator,
         m.points as month_points,
         coalesce(m.scored_service_months, 0) as month_scored,
-        coalesce(m.reported_service_months, 0) as month_reported,
-        sum(m.numerator) over window_rows as window_numerator,
-        sum(m.denominator) over window_rows as window_denominator,
-        sum(m.points) over window_rows as window_points,
+        coalesce(m.given_service_months, 0) as month_given,
+        {{ exact_sum('m.numerator', over='window_rows') }} as window_numerator,
+        {{ exact_sum('m.denominator', over='window_rows') }} as window_denominator,
+        {{ exact_sum('m.points', over='window_rows') }} as window_points,
         sum(coalesce(m.scored_service_months, 0)) over window_rows as window_scored
     from grid as g
     left join monthly as m using (body_code, indicator_code, period_month)
@@ -55,7 +59,7 @@ scoped as (
         body_code, sector, end_month, indicator_code, min_denominator,
         -- a month with no return at all has no value (x), not "none of its services online"
         case when scope = 'month' then
-            case when month_reported > 0 then month_numerator end
+            case when month_given > 0 then month_numerator end
             else window_numerator end as numerator,
         case when scope = 'month' then month_denominator else window_denominator end
             as denominator,

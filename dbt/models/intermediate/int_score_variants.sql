@@ -8,7 +8,7 @@
 --   other_normalisation           goalposts applied to the body's headline values rather than
 --                                 service-month by service-month; and min-max within the sector
 --                                 over ranked bodies (the method before November 2026)
--- Deterministic: the same warehouse and vars give the same variants.
+-- Deterministic: the same warehouse and vars give the same variants (sums are exact_sum).
 with window_end as (
     select publication_month from {{ ref('int_publication_window') }}
 ),
@@ -28,6 +28,7 @@ components as (
     join {{ ref('int_indicator_windows') }} as i
         on i.body_code = r.body_code and i.end_month = e.publication_month
     join {{ ref('stg_indicators') }} as d using (indicator_code)
+    where d.role = 'score'  -- indicators only reported never enter a score, nor its variants
 ),
 
 indicators as (
@@ -60,7 +61,8 @@ weight_sets as (
 weighted_variants as (
     select
         w.variant, w.variant_group, w.description_en, w.description_cy, c.body_code, c.sector,
-        round(100 * sum(w.weight * c.points) / nullif(sum(w.weight), 0), 1) as score
+        round(100 * {{ exact_sum('w.weight * c.points') }}
+            / nullif({{ exact_sum('w.weight') }}, 0), 1) as score
     from components as c
     join weight_sets as w using (indicator_code)
     group by all
@@ -86,9 +88,9 @@ normalisation_variants as (
         'Goalposts applied to the body''s headline values' as description_en,
         'Pyst gôl ar werthoedd pennawd y corff' as description_cy,
         body_code, sector,
-        round(100 * sum(weight * case when small_numbers or value is null then 0.0
-            else {{ goalpost_points('value', 'goal_worst', 'goal_best') }} end)
-            / nullif(sum(weight), 0), 1) as score
+        round(100 * {{ exact_sum("weight * case when small_numbers or value is null then 0.0
+            else " ~ goalpost_points('value', 'goal_worst', 'goal_best') ~ " end") }}
+            / nullif({{ exact_sum('weight') }}, 0), 1) as score
     from components
     group by all
     union all
@@ -97,7 +99,8 @@ normalisation_variants as (
         'Min-max within the sector over ranked bodies (the previous method)',
         'Isaf-uchaf o fewn y sector dros y cyrff a restrwyd (y dull blaenorol)',
         body_code, sector,
-        round(100 * sum(weight * min_max_points) / nullif(sum(weight), 0), 1)
+        round(100 * {{ exact_sum('weight * min_max_points') }}
+            / nullif({{ exact_sum('weight') }}, 0), 1)
     from min_max
     group by all
 ),

@@ -7,6 +7,7 @@
 --      body enters a body's score.
 --   3. score = 100 x the weighted mean of the points, with the dictionary's weights, always over
 --      every score indicator: an indicator without points scores 0, its weight is never dropped.
+--      Indicators of role `reported` are published beside the score and never enter it.
 --   4. standard competition ranking (1, 2, 2, 4) of the score at its published precision (one
 --      decimal), within the sector and nationally: scores on fixed goalposts compare across
 --      sectors.
@@ -19,9 +20,12 @@ weighted as (
     select
         w.body_code,
         w.end_month,
-        sum(d.weight * w.points) / nullif(sum(d.weight), 0) as weighted_points
+        -- exact sums: the same data ranks the same whatever the threads (exact_sum)
+        {{ exact_sum('d.weight * w.points') }} / nullif({{ exact_sum('d.weight') }}, 0)
+            as weighted_points
     from {{ ref('int_indicator_windows') }} as w
     join {{ ref('stg_indicators') }} as d using (indicator_code)
+    where d.role = 'score'
     group by w.body_code, w.end_month
 ),
 

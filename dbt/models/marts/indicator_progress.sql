@@ -1,5 +1,6 @@
--- Each body's progress on each indicator at the publication month: value, pace over 12 months,
--- direction of travel, data status, and its path to the national target.
+-- Each body's progress on each published indicator (roles score and reported) at the
+-- publication month: value, pace over 12 months, direction of travel, data status, and its path
+-- to the national target where the dictionary sets one (none: no trajectory, no target status).
 --   pace       rates: change in the fraction (0.05 = 5 percentage points); other units
 --              (letters per 1,000): relative change (-0.10 = 10% fewer)
 --   direction  improving / worsening / no change, read with the indicator's polarity
@@ -102,7 +103,7 @@ select
     strftime(m.target_month, '%Y-%m') as target_period,
     m.trajectory_value,
     case
-        when m.value is null then null
+        when m.value is null or m.target_value is null then null
         when (m.value - m.target_value) * m.better_sign >= 0 then 'met'
         when (m.value - m.trajectory_value) * m.better_sign >= 0 then 'on_track'
         else 'off_track'
@@ -113,7 +114,7 @@ select
         else (m.target_value - m.value) / m.months_to_target * 12
     end as required_change_per_year,
     case
-        when m.value is null then null
+        when m.value is null or m.target_value is null then null  -- nothing to project to
         when (m.value - m.target_value) * m.better_sign >= 0 then 'met'
         when m.change_per_month is null then null  -- no pace yet: no projection
         -- a tiny pace projects beyond any calendar (a take-up 0.00002 better than a year ago

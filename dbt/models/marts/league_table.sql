@@ -3,7 +3,11 @@
 -- are, and its pace. How each column is made:
 --   ranked              coverage at least the dictionary's threshold: ranked; otherwise shown
 --                       with its figures, labelled "insufficient data", never ranked or counted
---   <indicator>_points  the indicator's points between its goalposts, 0-100 (ranked bodies)
+--   <indicator>_points  the indicator's points between its goalposts, 0-100 (ranked bodies);
+--                       empty for an indicator of role reported, which is not in the score
+--   services_assessed   the body's expected services with a current Digital Service Standard
+--                       assessment at the publication month (int_current_assessments), of
+--                       services_expected; services_assessed_share the one over the other
 --   *_rank_label        the rank, with "=" when tied (e.g. "=3"); *_rank_tied says so as data
 --   sector_rank_low/high  the 5th and 95th percentiles of the body's sector rank across the
 --                       sensitivity analysis's variants (int_score_variants), widened if need
@@ -88,13 +92,35 @@ letters_cuts as (
     where indicator_code = 'letters_per_1000'
 ),
 
+scored as (
+    -- which published indicators are in the score: the dictionary's role, one row
+    select
+        {%- for code in indicator_codes() %}
+        bool_or(indicator_code = '{{ code }}' and role = 'score') as {{ code }}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('stg_indicators') }}
+),
+
 points as (
     select r.body_code,
         {%- for code in indicator_codes() %}
-        100 * r.{{ code }}_points as {{ code }}_points{% if not loop.last %},{% endif %}
+        case when s.{{ code }} then 100 * r.{{ code }}_points end as {{ code }}_points
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('int_rolling_indicators') }} as r
     join current_scores as c on c.body_code = r.body_code and c.end_month = r.end_month
+    cross join scored as s
+),
+
+assessed as (
+    select
+        e.body_code,
+        count(*) as services_expected,
+        count(e.standards_assessed) as services_assessed
+    from {{ ref('int_expected_service_months') }} as e
+    join window_end as w on e.period_month = w.publication_month
+    group by e.body_code
 ),
 
 progress_wide as (
@@ -161,8 +187,11 @@ select
     {% for code in indicator_codes() %}w.{{ code }}_pace,
     w.{{ code }}_direction,
     w.{{ code }}_target_status,
-    w.{{ code }}_status{% if not loop.last %},
-    {% endif %}{% endfor %}
+    w.{{ code }}_status,
+    {% endfor -%}
+    coalesce(a.services_expected, 0) as services_expected,
+    coalesce(a.services_assessed, 0) as services_assessed,
+    a.services_assessed / nullif(a.services_expected, 0) as services_assessed_share
 from {{ ref('indicators_headline') }} as h
 left join current_scores as c using (body_code)
 left join movement as m using (body_code)
@@ -172,3 +201,4 @@ left join pace_ranks as pr using (body_code)
 left join letters_cuts as l on l.sector = h.sector
 left join points as pt using (body_code)
 left join progress_wide as w using (body_code)
+left join assessed as a using (body_code)

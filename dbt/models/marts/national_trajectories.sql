@@ -1,5 +1,6 @@
 -- Each indicator's national trajectory: a straight line, month by month, from its baseline to
--- its target in December of the target year, as the indicator dictionary sets them.
+-- its target in December of the target year, as the indicator dictionary sets them; only the
+-- published indicators that have a target.
 select
     d.indicator_code,
     cast(m.range as date) as period_month,
@@ -9,4 +10,4 @@ select
         / date_diff('month', d.baseline_month, d.target_month) as trajectory_value
 from {{ ref('stg_indicators') }} as d,
     range(d.baseline_month, d.target_month + interval 1 month, interval 1 month) as m
-where d.role = 'score'
+where d.role in ('score', 'reported') and d.target_value is not null

@@ -9,7 +9,9 @@ select
     strftime(c.period_month, '%Y-%m') as period,
     c.transactions_total,
     c.transactions_online,
-    c.transactions_online / nullif(c.transactions_total, 0) as online_take_up,
+    {%- set take_up = indicator_formulas()['online_take_up'] %}
+    -- the service's own take-up, by the one formula the indicators use
+    cast({{ take_up.numerator }} as double) / nullif({{ take_up.denominator }}, 0) as online_take_up,
     c.available_online,
     c.digital_by_default,
     c.letters_posted,

@@ -52,7 +52,8 @@ expected_services as (
 rejected_months as (
     select sender as body_code, unnest(periods) as period
     from {{ ref('stg_submission_files') }}
-    where status = 'rejected' and sender is not null
+    -- a rejected assessment return is not a monthly return (the body's own service_standards)
+    where status = 'rejected' and sender is not null and return_kind = 'monthly'
 ),
 
 rejected as (

@@ -14,6 +14,12 @@ select
     available_online,
     digital_by_default,
     letters_posted,
-    digital_notifications
+    digital_notifications,
+    -- contract v2, each optional: NULL where not given (a v1 file gives none of them), never 0
+    online_started,
+    satisfaction_responses,
+    satisfied_responses,
+    cost_total,
+    transactions_online_welsh
 from {{ source('raw', 'submissions') }}
 {{ as_of_filter('loaded_at') }}
