@@ -18,10 +18,11 @@ CARDIFF, SWANSEA, ANGLESEY, GWYNEDD = "W06000015", "W06000011", "W06000001", "W0
 TAX, PARKING = "la_council_tax_payment", "la_parking_permit"
 
 
-def submission(*rows: dict) -> bytes:
-    """A CSV submission in the contract's column order; missing cells are left empty."""
+def submission(*rows: dict, columns: tuple[str, ...] = COLUMN_NAMES) -> bytes:
+    """A CSV file of `columns` (by default the contract's, in its order); missing cells are left
+    empty."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMN_NAMES, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: str(v) for k, v in row.items()})

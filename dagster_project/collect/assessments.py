@@ -23,8 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import lru_cache
 from typing import ClassVar
 
 import pyarrow as pa
@@ -48,7 +47,6 @@ from dagster_project.collect.validate import (
     service_suggestions,
 )
 from dagster_project.reference import Reference
-from dagster_project.settings import REFERENCE_DIR
 
 ASSESSMENT_COLUMNS: tuple[str, ...] = (
     "body_code",
@@ -73,9 +71,9 @@ MONTHLY_HEADER_COLUMNS = 3  # validate._find_header: a row naming this many is a
 MONTHLY_COLUMNS = frozenset(COLUMN_NAMES)
 
 
-def standard_numbers(folder: Path = REFERENCE_DIR) -> tuple[int, ...]:
+def standard_numbers(reference: Reference) -> tuple[int, ...]:
     """The standards' numbers, from the reference data (dbt/seeds/standards.csv)."""
-    return tuple(int(row["standard"]) for row in standards(folder))
+    return tuple(sorted(int(row["standard"]) for row in reference.standards))
 
 
 @dataclass
@@ -215,7 +213,7 @@ def _check_file(parsed: AssessmentFile, reference: Reference, today: date) -> _F
     add = found.add
     sectors = {b["body_code"]: b["sector"] for b in reference.bodies}
     catalogue = {(s["sector"], s["service_code"]) for s in reference.services}
-    numbers = standard_numbers()
+    numbers = standard_numbers(reference)
     first_body = parsed.rows[0]["body_code"] if parsed.rows else ""
     suggested: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     # each assessment's first row, and the standards it gives (the first row of each)
@@ -323,29 +321,22 @@ TEMPLATE_DATE_FORMAT = "yyyy-mm-dd"  # a date typed in the workbook is read with
 COLUMN_WIDTHS = [14, 28, 14, 10, 14]
 
 
-@cache
-def standards(folder: Path = REFERENCE_DIR) -> tuple[dict[str, str], ...]:
-    """The standards with their groups and names in English and Welsh, in number order."""
-    with (folder / "standards.csv").open(newline="", encoding="utf-8") as handle:
-        return tuple(sorted(csv.DictReader(handle), key=lambda row: int(row["standard"])))
-
-
 def _both(key: str, **values: object) -> str:
     return f"{text(key, 'en', **values)} / {text(key, 'cy', **values)}"
 
 
-def template_rows(body: str | None = None) -> list[list[object]]:
+def template_rows(reference: Reference, body: str | None = None) -> list[list[object]]:
     """A row per standard, its number filled in (and the body's code, for one body): sent back
     unfilled, it is rejected (`required`), never loaded."""
-    return [[body, None, None, number, None] for number in standard_numbers()]
+    return [[body, None, None, number, None] for number in standard_numbers(reference)]
 
 
-def template_csv(body: str | None = None) -> bytes:
+def template_csv(reference: Reference, body: str | None = None) -> bytes:
     """The assessment return as CSV: its header, and a row per standard to fill in."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ASSESSMENT_COLUMNS)
-    writer.writerows(["" if c is None else c for c in r] for r in template_rows(body))
+    writer.writerows(["" if c is None else c for c in r] for r in template_rows(reference, body))
     return out.getvalue().encode("utf-8")
 
 
@@ -366,10 +357,10 @@ def template_xlsx(
     bodies, services = template_scope(reference, body, sector)
     names = template_sheet_names()
     sectors = {lang: reference.sector_names(lang) for lang in ("en", "cy")}
-    first, last = standard_numbers()[0], standard_numbers()[-1]
+    first, last = standard_numbers(reference)[0], standard_numbers(reference)[-1]
     sheet_name = _both("assessments.sheets.assessment").replace(" / ", " - ")
     writer = WorkbookWriter()
-    rows = template_rows(body)
+    rows = template_rows(reference, body)
     sheet = writer.add(Sheet(sheet_name, ASSESSMENT_COLUMNS, rows, widths=COLUMN_WIDTHS))
     sheet.set_column(2, 2, COLUMN_WIDTHS[2], writer.format(TEMPLATE_DATE_FORMAT))
     error = {"error_title": _both("workbooks.template.errors.title")[:32]}
@@ -416,7 +407,7 @@ def template_xlsx(
             ),
             [
                 [int(s["standard"]), s["group_en"], s["group_cy"], s["name_en"], s["name_cy"]]
-                for s in standards()
+                for s in sorted(reference.standards, key=lambda s: int(s["standard"]))
             ],
         )
     )

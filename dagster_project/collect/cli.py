@@ -144,7 +144,7 @@ def template_command(
     if sector is not None and sector not in (known := set(reference.sector_names("en"))):
         return refuse_unknown("sector", sector, known)
     if assessment:
-        stem, csv_bytes = "assessment_template", assessments.template_csv(body)
+        stem, csv_bytes = "assessment_template", assessments.template_csv(reference, body)
         workbook = assessments.template_xlsx(reference, body=body, sector=sector)
     else:
         stem, csv_bytes = "submission_template", template_csv()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 
-from dagster_project.catalogue import catalogue, text
+from dagster_project.catalogue import text
 from dagster_project.collect.contract import COLUMN_NAMES, COLUMNS, Column
 from dagster_project.collect.read import MAX_CELL_CHARS, MAX_ROWS, TEMPLATE_SHEET
 from dagster_project.reference import Reference
@@ -106,20 +106,9 @@ def example_row(reference: Reference, body: dict[str, str], services: list[dict]
     }
 
 
-def _catalogued(key: str) -> bool:
-    node: object = catalogue()
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
-
-
 def _kind(column: Column, language: str) -> str:
-    """The kind of a column in words; for a kind the workbooks catalogue does not name yet (a
-    sum of money), the column's own description, which says it."""
-    key = f"workbooks.template.kinds.{column.kind}"
-    return text(key, language) if _catalogued(key) else column.describe(language)
+    """The kind of a column in words."""
+    return text(f"workbooks.template.kinds.{column.kind}", language)
 
 
 def _help(column: Column) -> str:
@@ -155,8 +144,7 @@ def _validation(column: Column, names: dict[str, str], bodies: int, services: in
         message = both(f"{errors}.count")
     elif column.kind == "money":
         rule = {"validate": "decimal", "criteria": ">=", "value": 0}
-        key = f"{errors}.money"
-        message = both(key) if _catalogued(key) else both(f"contract.{column.name}")
+        message = both(f"{errors}.money")
     elif column.name == "notes":
         rule = {"validate": "length", "criteria": "<=", "value": MAX_CELL_CHARS}
         message = both(f"{errors}.notes", limit=f"{MAX_CELL_CHARS:,}")

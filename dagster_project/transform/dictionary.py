@@ -10,7 +10,7 @@ Generated rather than queried: dbt unit tests do not support models whose SQL de
 introspective query (`run_query` on the seed), and an enforced contract must name its columns in
 YAML, which dbt cannot loop over. tests/test_dbt_dictionary.py fails when these files are stale.
 
-    python -m dagster_project.transform.dictionary   # rewrite them from the dictionary
+    python -m dagster_project.transform.dictionary   # rewrite them (and the dbt docs blocks)
 """
 
 from __future__ import annotations
@@ -170,5 +170,7 @@ def write_generated(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in write_generated():
+    from exports.methodology import write_dbt_docs  # the docs blocks dbt parses with them
+
+    for path in [*write_generated(), write_dbt_docs()]:
         print(f"wrote {path}")

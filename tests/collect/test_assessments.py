@@ -78,8 +78,8 @@ def files(paths: DataPaths) -> list[tuple]:
         ).fetchall()
 
 
-def test_the_twelve_standards_are_the_reference_data():
-    assert standard_numbers() == tuple(range(1, 13))
+def test_the_twelve_standards_are_the_reference_data(reference):
+    assert standard_numbers(reference) == tuple(range(1, 13))
 
 
 def test_a_valid_assessment_loads_its_twelve_rows_and_is_no_monthly_return(data_paths, reference):
