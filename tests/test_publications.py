@@ -104,6 +104,10 @@ def test_extract_pages_in_english_and_welsh_are_self_contained_and_have_charts(p
     assert "Safle: 2il o 3 yn y sector, 2il o 3 yng Nghymru." in welsh
     assert "Movement: no change since last month." in english
     assert "Symud: dim newid ers y mis diwethaf." in welsh
+    # An indicator without a target (the measures beyond the score have none) shows a dash,
+    # never "– by –"; one with a target shows it and its year.
+    assert "– by –" not in english and "– erbyn –" not in welsh
+    assert "75.0% by December 2030" in english
     # The publication month in each language's words; 0.4417 as a percentage with one decimal.
     assert "12 months to February 2026" in english and "12 mis hyd at Chwefror 2026" in welsh
     assert '<td class="number">44.2%</td>' in english and '<td class="number">44.2%</td>' in welsh

@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import ClassVar
 
 import pyarrow as pa
@@ -214,6 +214,7 @@ def _check_file(parsed: AssessmentFile, reference: Reference, today: date) -> _F
     sectors = {b["body_code"]: b["sector"] for b in reference.bodies}
     catalogue = {(s["sector"], s["service_code"]) for s in reference.services}
     numbers = standard_numbers(reference)
+    delivered = cache(reference.services_of)
     first_body = parsed.rows[0]["body_code"] if parsed.rows else ""
     suggested: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     # each assessment's first row, and the standards it gives (the first row of each)
@@ -234,6 +235,10 @@ def _check_file(parsed: AssessmentFile, reference: Reference, today: date) -> _F
                 suggested[service, body] = service_suggestions(service, body, reference)
             nearest, valid = suggested[service, body]
             add(row, "service_code", "known_service", sectors[body], nearest=nearest, valid=valid)
+        elif body in sectors and service and service not in delivered(body):
+            # a catalogue service of its sector that another body delivers: never published
+            # under this body's name
+            add(row, "service_code", "assessed_service_delivered", ", ".join(delivered(body)))
         day = assessed_on(row["assessed_on"])
         if row["assessed_on"] and day is None:
             add(row, "assessed_on", "assessed_on_format")

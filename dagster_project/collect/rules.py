@@ -138,6 +138,7 @@ RULES: dict[str, Rule] = {
         Rule("assessment_result", ERROR),
         Rule("duplicate_standard", ERROR),
         Rule("standards_incomplete", ERROR),
+        Rule("assessed_service_delivered", ERROR),
     )
 }
 

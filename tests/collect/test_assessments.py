@@ -197,6 +197,22 @@ BROKEN = [
         "gwerth: mae'r golofn hon yn orfodol",
     ),
     (
+        # Natural Resources Wales assessing Transport for Wales's service, of the same sector's
+        # catalogue: it would be published under the wrong body
+        as_csv(_every(_every(BASE, "body_code", "NRW"), "service_code", "nb_tfw_rail_ticket")),
+        "NRW",
+        "assessed_service_delivered",
+        2,
+        "service_code",
+        "nb_tfw_rail_ticket",
+        "a service the body delivers, from its register of expected returns "
+        "(nb_nrw_environmental_incident, nb_nrw_environmental_permit, nb_nrw_felling_licence, "
+        "nb_nrw_waste_carrier_registration)",
+        "gwasanaeth y mae'r corff yn ei ddarparu, o'i gofrestr o ffurflenni disgwyliedig "
+        "(nb_nrw_environmental_incident, nb_nrw_environmental_permit, nb_nrw_felling_licence, "
+        "nb_nrw_waste_carrier_registration)",
+    ),
+    (
         as_csv(_every(BASE, "assessed_on", "30/06/2025")),
         CARDIFF,
         "assessed_on_format",
