@@ -271,6 +271,7 @@ def _context(
             i,
             target_text=_optional_goalpost(i["target_value"], i["unit"]),
             baseline_text=_optional_goalpost(i["baseline_value"], i["unit"]),
+            given_text=_percent(float(i["threshold"])) if i["threshold"] else "–",
         )
         for i in indicators
         if i["role"] == "reported"

@@ -66,8 +66,9 @@ RESULTS = ("met", "partly_met", "not_met")
 
 
 def cardiff_measures(month: str, service: str) -> dict:
-    """Tax: every month, started 80, 50 responses of which 40 satisfied, £450.50, 6 in Welsh.
-    Parking: started 75 in January and February 2026 only. Every other service: none."""
+    """Every service, every month: 6 of its 60 online in Welsh. Tax also: started 80, 50
+    responses of which 40 satisfied, £450.50. Parking also: started 75 in January and February
+    2026 only."""
     if service == TAX:
         return {
             "online_started": 80,
@@ -77,8 +78,8 @@ def cardiff_measures(month: str, service: str) -> dict:
             "transactions_online_welsh": 6,
         }
     if service == PARKING and month in ("2026-01", "2026-02"):
-        return {"online_started": 75}
-    return {}
+        return {"online_started": 75, "transactions_online_welsh": 6}
+    return {"transactions_online_welsh": 6}
 
 
 def assessment(service: str, assessed_on: str, results: list[str]) -> bytes:
@@ -205,12 +206,23 @@ def test_new_measures_hand_computed(mixed_run):
     assert cardiff["user_satisfaction"] == pytest.approx(480 / 600)
     # cost over the rows that gave it: 12 x £450.50 over 12 x 100 transactions
     assert cardiff["cost_per_transaction"] == pytest.approx(12 * 450.50 / 1200)
-    assert cardiff["welsh_language_share"] == pytest.approx(72 / 720)
+    assert cardiff["welsh_language_share"] == pytest.approx(156 * 6 / (156 * 60))
     # tax 8 of 12 (its 2025 assessment supersedes 2024's), the third service 6 of 12, parking
     # expired: 14 of 24
     assert cardiff["standards_met"] == pytest.approx(14 / 24)
     assert (cardiff["services_assessed"], cardiff["services_expected"]) == (2, 13)
     assert cardiff["services_assessed_share"] == pytest.approx(2 / 13)
+
+
+def test_a_measure_given_for_few_services_is_low_reliability(mixed_run):
+    """The dictionary's threshold (0.75) of the expected service-months must give a measure:
+    Welsh on all 156 is reliable; completion on 14 of 156, satisfaction and cost on 12, and
+    standards on 2 of 13 services are not (u), however good they look."""
+    cardiff = league(mixed_run[0])[CARDIFF]
+    assert cardiff["welsh_language_share_status"] in ("", None)
+    for code in ("completion_rate", "user_satisfaction", "cost_per_transaction", "standards_met"):
+        assert cardiff[f"{code}_status"] == "u", code
+    assert cardiff["online_take_up_status"] in ("", None)  # the scored ones are untouched
 
 
 def test_missing_measures_are_empty_not_zero(mixed_run):

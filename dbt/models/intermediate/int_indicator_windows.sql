@@ -8,7 +8,11 @@
 --                  month scope, when no service-month of the month gives it: the flags of a
 --                  body that sent no return for the month at all)
 --   denominator    the sum of denominators: transactions, contacts or expected services
---   small_numbers  the denominator is below the dictionary's min_denominator (status u)
+--   given_share    the share of the expected service-months in scope that gave the measure
+--                  (for standards met: expected services with a current assessment)
+--   small_numbers  the denominator is below the dictionary's min_denominator, or the measure
+--                  was given for less than the dictionary's threshold share of the expected
+--                  service-months (a measure given for a body's best services only): status u
 --   points         mean points over the expected service-months in scope (not reported = 0),
 --                  0 to 1; a small-numbers indicator, or one with nothing to average, scores 0:
 --                  it never counts in a body's favour, and its weight is never re-scaled away
@@ -20,13 +24,15 @@ with monthly as (
         {{ exact_sum('denominator') }} as denominator,
         {{ exact_sum('points') }} as points,
         count(points) as scored_service_months,
-        count(*) filter (where given) as given_service_months
+        count(*) filter (where given) as given_service_months,
+        count(*) as expected_service_months
     from {{ ref('int_indicator_points') }}
     group by body_code, indicator_code, period_month
 ),
 
 grid as (
-    select b.body_code, b.sector, c.period_month, d.indicator_code, d.scope, d.min_denominator
+    select b.body_code, b.sector, c.period_month, d.indicator_code, d.scope, d.min_denominator,
+        d.threshold as min_given_share
     from {{ ref('stg_bodies') }} as b
     cross join {{ ref('int_calendar') }} as c
     cross join {{ ref('stg_indicators') }} as d
@@ -36,12 +42,15 @@ grid as (
 rolling as (
     select
         g.body_code, g.sector, g.period_month as end_month, g.indicator_code, g.scope,
-        g.min_denominator,
+        g.min_denominator, g.min_given_share,
         m.numerator as month_numerator,
         m.denominator as month_denominator,
         m.points as month_points,
         coalesce(m.scored_service_months, 0) as month_scored,
         coalesce(m.given_service_months, 0) as month_given,
+        coalesce(m.expected_service_months, 0) as month_expected,
+        sum(coalesce(m.given_service_months, 0)) over window_rows as window_given,
+        sum(coalesce(m.expected_service_months, 0)) over window_rows as window_expected,
         {{ exact_sum('m.numerator', over='window_rows') }} as window_numerator,
         {{ exact_sum('m.denominator', over='window_rows') }} as window_denominator,
         {{ exact_sum('m.points', over='window_rows') }} as window_points,
@@ -56,7 +65,10 @@ rolling as (
 
 scoped as (
     select
-        body_code, sector, end_month, indicator_code, min_denominator,
+        body_code, sector, end_month, indicator_code, min_denominator, min_given_share,
+        case when scope = 'month' then month_given else window_given end
+            / nullif(case when scope = 'month' then month_expected else window_expected end, 0)
+            as given_share,
         -- a month with no return at all has no value (x), not "none of its services online"
         case when scope = 'month' then
             case when month_given > 0 then month_numerator end
@@ -76,7 +88,9 @@ select
     indicator_code,
     numerator / nullif(denominator, 0) as value,
     denominator,
-    coalesce(denominator, 0) < min_denominator as small_numbers,
+    given_share,
+    coalesce(denominator, 0) < min_denominator
+        or coalesce(given_share < min_given_share, false) as small_numbers,
     case
         when coalesce(denominator, 0) < min_denominator or scored = 0 then 0.0
         else points_sum / scored
