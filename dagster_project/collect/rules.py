@@ -99,6 +99,7 @@ RULES: dict[str, Rule] = {
         Rule("missing_column", ERROR),
         Rule("unknown_column", ERROR),
         Rule("duplicate_column", ERROR),
+        Rule("money_unit", ERROR),
         Rule("no_rows", ERROR, described=True),
         # A row
         Rule("row_length", ERROR, described=True),

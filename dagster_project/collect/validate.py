@@ -54,6 +54,9 @@ from dagster_project.reference import Reference
 SPREADSHEET_SUFFIXES = (".csv", ".xlsx", ".txt")
 THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 MONEY = re.compile(MONEY_WRITTEN)
+# A note in brackets on a money column's header that still means pounds; any other note ("£000s",
+# "pence", "£k") would change what every figure in the column means, so it is refused.
+POUNDS_NOTE = re.compile(r"(in )?(£|£s|pounds?|gbp|punnoedd|punt)", re.IGNORECASE)
 FLAG_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "no": "no", "n": "no", "false": "no"}
 # A service code is shown in reports as written, cut to this length (a cell may hold 2,000).
 SHOWN_CHARS = 60
@@ -202,6 +205,10 @@ def parse_submission(name: str, data: bytes, sender: str | None = None) -> Parse
             problem(0, column, column, "unknown_column")
     for column in sorted({c for c in header if header.count(c) > 1}):
         problem(0, column, column, "duplicate_column")
+    for written, column in zip(table.rows[header_index][1], header, strict=False):
+        notes = re.findall(r"\((.*?)\)", str(written))
+        if column in MONEY_COLUMNS and any(not POUNDS_NOTE.fullmatch(n.strip()) for n in notes):
+            problem(0, column, str(written), "money_unit")
     if parsed.problems:
         return parsed
     body = [(n, cells) for n, cells in table.rows[header_index + 1 :] if not _is_blank(cells)]

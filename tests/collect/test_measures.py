@@ -454,3 +454,34 @@ def test_a_batch_of_many_layouts_reads_each_file_as_the_python_reader_does():
         parsed = ParsedFile("f.csv", "", CARDIFF, table=tables[i])
         parsed.with_row_dicts()
         assert parsed.rows == parse_submission("f.csv", data).rows, layouts[i % len(layouts)]
+
+
+HEADER_V1 = (
+    "body_code,period,service_code,transactions_total,transactions_online,available_online,"
+    "digital_by_default,letters_posted,digital_notifications"
+)
+
+
+@pytest.mark.parametrize("note", ["(£000s)", "(£k)", "(pence)", "(thousands)", "(£m)", "(p)"])
+def test_a_unit_note_on_the_cost_column_that_is_not_pounds_is_refused(note):
+    """'cost_total (£000s)' with 45.5 would be read as £45.50 if the note were dropped, as
+    notes on other columns are: a thousand times too little, so it is refused."""
+    data = (
+        f"{HEADER_V1},cost_total {note}\n"
+        "W06000015,2026-01,la_council_tax_payment,100,60,yes,no,10,30,45.5\n"
+    ).encode()
+    parsed = parse_submission("return.csv", data, sender="W06000015")
+    assert [(p.rule, p.column, p.value) for p in parsed.problems] == [
+        ("money_unit", "cost_total", f"cost_total {note}")
+    ]
+
+
+@pytest.mark.parametrize("note", ["(£)", "(pounds)", "(GBP)", "(in £)", "( £ )", "(Punnoedd)"])
+def test_a_note_that_says_pounds_is_accepted(note):
+    data = (
+        f"{HEADER_V1},cost_total {note}\n"
+        "W06000015,2026-01,la_council_tax_payment,100,60,yes,no,10,30,45.5\n"
+    ).encode()
+    parsed = parse_submission("return.csv", data, sender="W06000015")
+    assert parsed.problems == []
+    assert parsed.rows[0]["cost_total"] == "45.5"
