@@ -85,6 +85,11 @@ SERVICE_COLUMNS = (
     "digital_by_default",
     "letters_posted",
     "digital_notifications",
+    "online_started",
+    "satisfaction_responses",
+    "satisfied_responses",
+    "cost_total",
+    "transactions_online_welsh",
     "revised",
 )
 
@@ -1041,7 +1046,12 @@ def render_extract(extract: BodyExtract, target: Path, context: RenderingContext
     write_csv(
         folder / files["services_csv"],
         SERVICE_COLUMNS,
-        format_rows(extract.services, SERVICE_COLUMNS, {"online_take_up": 4}, neutralise=True),
+        format_rows(
+            extract.services,
+            SERVICE_COLUMNS,
+            {"online_take_up": 4, "cost_total": 2},
+            neutralise=True,
+        ),
     )
     for language in LANGUAGES:
         groups = context.standard_groups.get(language)

@@ -265,3 +265,25 @@ def test_open_data_cells(mixed_run):
     )
     assert float(monthly[(CARDIFF, "2025-03")]["completion_rate"]) == pytest.approx(0.75)
     assert monthly[(SWANSEA, "2026-02")]["completion_rate"] == ""
+
+
+def test_extract_services_show_the_measures_as_given(mixed_run):
+    """Cardiff's services CSV shows each service-month's optional measures as the body gave them:
+    tax 80 started, 50 responses, 40 satisfied, £450.50, 6 in Welsh; the others only 6 in Welsh
+    (parking also 75 started in 2026-01 and 2026-02), the rest empty, never 0."""
+    from exports.extracts import extract_files
+
+    paths = mixed_run[0]
+    name = extract_files(CARDIFF)["services_csv"]
+    with (paths.extracts / CARDIFF / name).open(encoding="utf-8") as handle:
+        services = list(csv.DictReader(handle))
+    assert len(services) == 12 * 13
+    measures = V2_MEASURES
+    for r in services:
+        got = tuple(r[m] for m in measures)
+        if r["service_code"] == TAX:
+            assert got == ("80", "50", "40", "450.50", "6"), r
+        elif r["service_code"] == PARKING and r["period"] in ("2026-01", "2026-02"):
+            assert got == ("75", "", "", "", "6"), r
+        else:
+            assert got == ("", "", "", "", "6"), r

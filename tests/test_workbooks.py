@@ -171,7 +171,8 @@ def test_csv_for_programs_keeps_stable_snake_case_columns(pipeline_run):
     assert header == (
         "period,service_code,service_name_en,service_name_cy,transactions_total,"
         "transactions_online,online_take_up,available_online,digital_by_default,"
-        "letters_posted,digital_notifications,revised"
+        "letters_posted,digital_notifications,online_started,satisfaction_responses,"
+        "satisfied_responses,cost_total,transactions_online_welsh,revised"
     )
 
 

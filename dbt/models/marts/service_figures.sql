@@ -16,6 +16,13 @@ select
     c.digital_by_default,
     c.letters_posted,
     c.digital_notifications,
+    -- the contract v2 measures as the body gave them (NULL where not given, never 0), so a body
+    -- can see which services and months its reported indicators come from
+    c.online_started,
+    c.satisfaction_responses,
+    c.satisfied_responses,
+    c.cost_total,
+    c.transactions_online_welsh,
     c.versions > 1 as revised
 from {{ ref('int_submissions_current') }} as c
 join {{ ref('stg_services') }} as s using (service_code)
